@@ -1,0 +1,40 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { healthPlugin, loggerOptions, redisPlugin, redisReady } from '@skyway/service-runtime';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { MainServiceConfig } from './config';
+import errorEnvelope from './plugins/app/error-envelope';
+
+/** Collaborators a test may replace; production uses the defaults. */
+export interface MainServiceDeps {
+  /** The clock: search date rules and timeouts read it. */
+  readonly now?: () => Date;
+}
+
+export const BODY_LIMIT_BYTES = 64 * 1024;
+
+/** Builds the main-service app without listening: `main.ts` listens, tests use `inject` or `listen(0)`. */
+export async function buildApp(config: MainServiceConfig, deps: MainServiceDeps = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions('main-service', config),
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Bodies are validated exactly as declared: unknown fields and wrong types are 400s, not
+    // silently stripped or coerced.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  const now = deps.now ?? (() => new Date());
+  app.decorate('now', now);
+
+  await app.register(redisPlugin, { url: config.redisUrl, keyPrefix: config.redisKeyPrefix, service: 'main-service' });
+  await app.register(errorEnvelope);
+  await app.register(healthPlugin, { checks: { redis: redisReady(app.redis) } });
+  return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    now: () => Date;
+  }
+}

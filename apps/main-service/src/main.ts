@@ -1,0 +1,5 @@
+import { runService } from '@skyway/service-runtime';
+import { buildApp } from './app';
+import { parseConfig } from './config';
+
+void runService({ name: 'main-service', parseConfig, build: (config) => buildApp(config) });

@@ -1,0 +1,33 @@
+import { isolatedRedis, runToExit, startApp, type IsolatedRedis } from '@skyway/testkit';
+
+describe('main-service as a process', () => {
+  it.each([
+    ['PORT', 'abc'],
+    ['SEARCH_TIMEOUT_MS', 'soon'],
+  ])('exits 1 with one line naming %s when it is %s', async (variable, value) => {
+    const { exit, output } = await runToExit('main-service', { [variable]: value });
+    expect(exit).toBe(1);
+    expect(output.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^main-service: invalid configuration: ${variable} `))]);
+  });
+
+  describe('with valid configuration', () => {
+    let redis: IsolatedRedis;
+    beforeAll(async () => {
+      redis = await isolatedRedis();
+    });
+    afterAll(() => redis.cleanup());
+
+    it('is live and ready, and exits 0 on SIGTERM', async () => {
+      const app = await startApp('main-service', { env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix } });
+      try {
+        expect((await fetch(`${app.url}/health/live`)).status).toBe(200);
+        const ready = await fetch(`${app.url}/health/ready`);
+        expect(ready.status).toBe(200);
+        expect(await ready.json()).toMatchObject({ status: 'ready' });
+      } finally {
+        expect(await app.stop('SIGTERM')).toBe(0);
+      }
+      expect(app.output()).toContain('shutting down');
+    });
+  });
+});

@@ -1,0 +1,33 @@
+import { isolatedRedis, runToExit, startApp, type IsolatedRedis } from '@skyway/testkit';
+
+describe('mock-supplier as a process', () => {
+  it.each([
+    ['PORT', 'abc'],
+    ['SUPPLIER_FAILURE_RATE', '1.5'],
+  ])('exits 1 with one line naming %s when it is %s', async (variable, value) => {
+    const { exit, output } = await runToExit('mock-supplier', { [variable]: value });
+    expect(exit).toBe(1);
+    expect(output.trim().split('\n')).toEqual([expect.stringMatching(new RegExp(`^mock-supplier: invalid configuration: ${variable} `))]);
+  });
+
+  describe('with valid configuration', () => {
+    let redis: IsolatedRedis;
+    beforeAll(async () => {
+      redis = await isolatedRedis();
+    });
+    afterAll(() => redis.cleanup());
+
+    it('is live and ready, and exits 0 on SIGTERM', async () => {
+      const app = await startApp('mock-supplier', { env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix } });
+      try {
+        expect((await fetch(`${app.url}/health/live`)).status).toBe(200);
+        const ready = await fetch(`${app.url}/health/ready`);
+        expect(ready.status).toBe(200);
+        expect(await ready.json()).toMatchObject({ status: 'ready' });
+      } finally {
+        expect(await app.stop('SIGTERM')).toBe(0);
+      }
+      expect(app.output()).toContain('shutting down');
+    });
+  });
+});

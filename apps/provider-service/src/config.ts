@@ -1,0 +1,52 @@
+import { Type } from '@sinclair/typebox';
+import { ConfigError, commonConfig, commonEnv, parseEnv, type CommonConfig } from '@skyway/service-runtime';
+import { hostname } from 'node:os';
+
+export const ProviderServiceEnv = Type.Object({
+  ...commonEnv(3200),
+  SUPPLIER_URLS: Type.String({ minLength: 1, default: 'http://127.0.0.1:3100', description: 'Comma-separated supplier base URLs' }),
+  PROVIDER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1024, default: 16 }),
+  CLAIM_IDLE_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
+  MAX_DELIVERIES: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
+  CONSUMER_NAME: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$', description: 'Defaults to <hostname>-<pid>' })),
+});
+
+export interface ProviderServiceConfig extends CommonConfig {
+  readonly supplierUrls: readonly URL[];
+  /** Searches processed at once by this replica. */
+  readonly concurrency: number;
+  /** Pending entries idle this long are reclaimed from (presumably dead) consumers. */
+  readonly claimIdleMs: number;
+  /** Deliveries after which an entry is dead-lettered. */
+  readonly maxDeliveries: number;
+  /** Unique per replica within the consumer group. */
+  readonly consumerName: string;
+}
+
+function parseSupplierUrls(list: string): URL[] {
+  return list.split(',').map((raw) => {
+    const text = raw.trim();
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new ConfigError(`SUPPLIER_URLS has an invalid URL ${JSON.stringify(text)}`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new ConfigError(`SUPPLIER_URLS must list http(s) URLs (got ${JSON.stringify(text)})`);
+    }
+    return url;
+  });
+}
+
+export function parseConfig(env: NodeJS.ProcessEnv): ProviderServiceConfig {
+  const parsed = parseEnv(ProviderServiceEnv, env);
+  return {
+    ...commonConfig(parsed),
+    supplierUrls: parseSupplierUrls(parsed.SUPPLIER_URLS),
+    concurrency: parsed.PROVIDER_CONCURRENCY,
+    claimIdleMs: parsed.CLAIM_IDLE_MS,
+    maxDeliveries: parsed.MAX_DELIVERIES,
+    consumerName: parsed.CONSUMER_NAME ?? `${hostname()}-${process.pid}`,
+  };
+}

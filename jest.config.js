@@ -1,0 +1,19 @@
+/**
+ * One Jest run for the whole workspace, so `pnpm test` ends with one summary line.
+ * TypeScript is transpiled by SWC (type checking is `pnpm typecheck`); workspace packages resolve
+ * to their sources. Spawned processes run the built `dist/` (see @skyway/testkit startApp).
+ */
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/apps', '<rootDir>/packages'],
+  testMatch: ['**/test/**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2023', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }] },
+  moduleNameMapper: { '^@skyway/([a-z-]+)$': '<rootDir>/packages/$1/src' },
+  modulePathIgnorePatterns: ['<rootDir>/apps/.*/dist', '<rootDir>/packages/.*/dist'],
+  globalSetup: '<rootDir>/packages/testkit/src/jest-global-setup.ts',
+  globalTeardown: '<rootDir>/packages/testkit/src/jest-global-teardown.ts',
+  testTimeout: 30_000,
+  maxWorkers: 2,
+  reporters: ['default', '<rootDir>/packages/testkit/jest-summary-reporter.js'],
+};

@@ -1,0 +1,7 @@
+export * from './envelope';
+export * from './journeys';
+export * from './search';
+export * from './search-rules';
+export * from './stream-codec';
+export * from './streams';
+export * from './validator';

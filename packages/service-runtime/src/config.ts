@@ -1,0 +1,69 @@
+import { Type, type Static, type TObject } from '@sinclair/typebox';
+import Ajv from 'ajv';
+
+/** A configuration value that failed validation; its message names the variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Variables every Skyway process reads (SPEC §2). Apps spread these into their own schema. */
+export function commonEnv(defaultPort: number) {
+  return {
+    REDIS_URL: Type.String({ pattern: '^rediss?://\\S+$', default: 'redis://127.0.0.1:6379' }),
+    REDIS_KEY_PREFIX: Type.String({
+      pattern: '^[A-Za-z0-9:._-]{0,64}$',
+      default: '',
+      description: 'Namespace for every key and stream (empty in production; tests isolate by it)',
+    }),
+    HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+    PORT: Type.Integer({ minimum: 0, maximum: 65_535, default: defaultPort }),
+    LOG_LEVEL: Type.Union(LOG_LEVELS.map((level) => Type.Literal(level)), { default: 'info' }),
+    LOG_PRETTY: Type.Boolean({ default: false, description: 'Human-readable logs via pino-pretty (development)' }),
+  };
+}
+
+/** The common settings, in the shape the code uses. */
+export interface CommonConfig {
+  readonly redisUrl: string;
+  readonly redisKeyPrefix: string;
+  readonly host: string;
+  readonly port: number;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly logPretty: boolean;
+}
+
+export function commonConfig(env: Static<TObject<ReturnType<typeof commonEnv>>>): CommonConfig {
+  return {
+    redisUrl: env.REDIS_URL,
+    redisKeyPrefix: env.REDIS_KEY_PREFIX,
+    host: env.HOST,
+    port: env.PORT,
+    logLevel: env.LOG_LEVEL,
+    logPretty: env.LOG_PRETTY,
+  };
+}
+
+/** Environment values are strings: coerce them to the declared types and fill in defaults. */
+const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: false, strict: false });
+
+/**
+ * Validates `env` against `schema` once, at start-up, with defaults applied and numbers and
+ * booleans coerced. Reads only the variables the schema names, and only from `env`. Throws
+ * {@link ConfigError} naming the first offending variable.
+ */
+export function parseEnv<S extends TObject>(schema: S, env: NodeJS.ProcessEnv): Static<S> {
+  const data: Record<string, unknown> = {};
+  for (const name of Object.keys(schema.properties)) {
+    const value = env[name];
+    if (value !== undefined) data[name] = value;
+  }
+  const given = { ...data };
+  const validate = ajv.compile<Static<S>>(schema);
+  if (validate(data)) return data;
+  const [first] = validate.errors ?? [];
+  const name = first?.instancePath.replace(/^\//, '') || String(first?.params.missingProperty ?? 'configuration');
+  const got = given[name] === undefined ? '' : ` (got ${JSON.stringify(given[name])})`;
+  throw new ConfigError(`${name} ${first?.message ?? 'is invalid'}${got}`);
+}

@@ -1,0 +1,5 @@
+export * from './config';
+export * from './health';
+export * from './logger';
+export * from './run';
+export * from './redis-plugin';

@@ -1,0 +1,48 @@
+import { redisKeys, type RedisKeys } from '@skyway/contracts';
+import { createRedisClient, pingRedis } from '@skyway/redis-connection';
+import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
+import type Redis from 'ioredis';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The shared command connection: single commands and pipelines only, never WATCH. */
+    redis: Redis;
+    redisKeys: RedisKeys;
+  }
+}
+
+export interface RedisPluginOptions {
+  readonly url: string;
+  readonly keyPrefix: string;
+  /** `<service>:commands` in CLIENT LIST. */
+  readonly service: string;
+}
+
+const redisConnection: FastifyPluginAsync<RedisPluginOptions> = async (app, options) => {
+  let lastError = '';
+  const redis = createRedisClient(options.url, {
+    connectionName: `${options.service}:commands`,
+    onError: (error) => {
+      // One line per distinct failure, not one per reconnect attempt.
+      if (error.message !== lastError) app.log.warn({ err: error }, 'redis connection error');
+      lastError = error.message;
+    },
+  });
+  redis.on('ready', () => {
+    lastError = '';
+    app.log.info('redis connection ready');
+  });
+  app.decorate('redis', redis);
+  app.decorate('redisKeys', redisKeys(options.keyPrefix));
+  app.addHook('onClose', async () => {
+    redis.disconnect();
+  });
+};
+
+/** Readiness check: the shared connection answers PING. */
+export const redisReady = (redis: Redis) => async (): Promise<true | string> =>
+  (await pingRedis(redis)) || `redis ${redis.status}`;
+
+/** Decorates the app with `redis` (shared command connection) and `redisKeys`; closes it on close. */
+export const redisPlugin = fp(redisConnection, { name: 'redis', fastify: '5.x' });

@@ -1,0 +1,110 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { freePort } from './ports';
+
+export type AppName = 'main-service' | 'provider-service' | 'mock-supplier';
+
+/** The workspace root: the nearest folder above this file holding pnpm-workspace.yaml. */
+export function repoRoot(from = __dirname): string {
+  let dir = from;
+  while (!existsSync(join(dir, 'pnpm-workspace.yaml'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no pnpm-workspace.yaml above ${from}`);
+    dir = parent;
+  }
+  return dir;
+}
+
+/** A built app running as a real OS process on a free port. */
+export interface AppProcess {
+  readonly name: AppName;
+  readonly url: string;
+  readonly port: number;
+  readonly child: ChildProcess;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** Sends `signal` and waits for the exit; SIGKILL after `timeoutMs`. Resolves to the exit code or signal. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | NodeJS.Signals | null>;
+  /** Resolves when the process has exited, with its code or signal. */
+  exited(): Promise<number | NodeJS.Signals | null>;
+}
+
+export interface StartAppOptions {
+  readonly env?: Record<string, string>;
+  /** Path polled until it answers 200; `null` to return as soon as the process is spawned. */
+  readonly readyPath?: string | null;
+  readonly timeoutMs?: number;
+}
+
+/** Runs `node apps/<name>/dist/main.js` (build first) with `PORT` set to a free port. */
+export async function startApp(name: AppName, options: StartAppOptions = {}): Promise<AppProcess> {
+  const entry = join(repoRoot(), 'apps', name, 'dist', 'main.js');
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`pnpm build\` first`);
+  const port = await freePort();
+  const child = spawn(process.execPath, [entry], {
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exit = new Promise<number | NodeJS.Signals | null>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal)),
+  );
+  const killOnExit = (): void => void child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  void exit.then(() => process.removeListener('exit', killOnExit));
+
+  const url = `http://127.0.0.1:${port}`;
+  const app: AppProcess = {
+    name,
+    url,
+    port,
+    child,
+    output: () => output,
+    exited: () => exit,
+    async stop(signal = 'SIGTERM', timeoutMs = 10_000) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      try {
+        return await exit;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+
+  const readyPath = options.readyPath === undefined ? '/health/live' : options.readyPath;
+  if (readyPath === null) return app;
+  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} before it was ready:\n${output}`);
+    try {
+      const response = await fetch(url + readyPath);
+      if (response.ok) return app;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await app.stop('SIGKILL');
+      throw new Error(`${name} did not answer ${readyPath} in time:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Runs an app that is expected to exit on its own (e.g. on invalid configuration). */
+export async function runToExit(
+  name: AppName,
+  env: Record<string, string>,
+  timeoutMs = 10_000,
+): Promise<{ exit: number | NodeJS.Signals | null; output: string }> {
+  const app = await startApp(name, { env, readyPath: null });
+  const timer = setTimeout(() => app.child.kill('SIGKILL'), timeoutMs);
+  try {
+    return { exit: await app.exited(), output: app.output() };
+  } finally {
+    clearTimeout(timer);
+  }
+}

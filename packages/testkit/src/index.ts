@@ -1,0 +1,5 @@
+export * from './app-process';
+export * from './isolation';
+export * from './ports';
+export * from './provision';
+export * from './redis-server';
