@@ -5,3 +5,4 @@ export * from './search-rules';
 export * from './stream-codec';
 export * from './streams';
 export * from './validator';
+export * from './supplier-api';
