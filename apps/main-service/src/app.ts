@@ -1,3 +1,4 @@
+import fastifySse from '@fastify/sse';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { healthPlugin, loggerOptions, redisPlugin, redisReady } from '@skyway/service-runtime';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -12,6 +13,8 @@ export interface MainServiceDeps {
 }
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
+/** SSE heartbeat comment interval: under the 15 s SPEC §3 asks for, and under common proxy idle timeouts. */
+export const SSE_HEARTBEAT_MS = 10_000;
 
 /** Builds the main-service app without listening: `main.ts` listens, tests use `inject` or `listen(0)`. */
 export async function buildApp(config: MainServiceConfig, deps: MainServiceDeps = {}): Promise<FastifyInstance> {
@@ -29,6 +32,7 @@ export async function buildApp(config: MainServiceConfig, deps: MainServiceDeps 
 
   await app.register(redisPlugin, { url: config.redisUrl, keyPrefix: config.redisKeyPrefix, service: 'main-service' });
   await app.register(errorEnvelope);
+  await app.register(fastifySse, { heartbeatInterval: SSE_HEARTBEAT_MS });
   await app.register(healthPlugin, { checks: { redis: redisReady(app.redis) } });
   return app;
 }
