@@ -25,6 +25,8 @@ export interface RedisKeys {
   journey(journeyId: string): string;
   /** The change stream (outbox) of one journey, written in the same MULTI as its document. */
   journeyChanges(journeyId: string): string;
+  /** The `lock` update strategy's mutex (benchmarks and tests only). */
+  journeyLock(journeyId: string): string;
   /** Set of every journey id, for `GET /api/journeys`. */
   readonly journeyIndex: string;
 }
@@ -37,6 +39,7 @@ export function redisKeys(prefix = ''): RedisKeys {
     search: (searchId) => `${prefix}search:{${searchId}}`,
     journey: (journeyId) => `${prefix}journey:{${journeyId}}`,
     journeyChanges: (journeyId) => `${prefix}journey:{${journeyId}}:changes`,
+    journeyLock: (journeyId) => `${prefix}journey:{${journeyId}}:lock`,
     journeyIndex: `${prefix}journeys`,
   };
 }
@@ -63,12 +66,17 @@ export const SearchRequestedMessage = Type.Object(
 export type SearchRequestedMessage = Static<typeof SearchRequestedMessage>;
 
 /**
- * An entry of `flight.search.results`. `processing` entries carry the cumulative results so far
- * (partial, as suppliers answer); `completed` carries all results; `failed` carries the error.
+ * An entry of `flight.search.results`, written in the same MULTI as the search's stored state and
+ * equal to its public part. `processing` entries carry the cumulative results so far (partial, as
+ * suppliers answer); `completed` carries all results; `failed` carries the error.
  */
 export const SearchResultMessage = Type.Object(
   {
     search_id: SearchId,
+    seq: Type.Integer({
+      minimum: 1,
+      description: 'Sequence number of the stored search state this entry reflects; SSE event ids derive from it',
+    }),
     status: Type.Union([Type.Literal('processing'), Type.Literal('completed'), Type.Literal('failed')]),
     results: Type.Optional(Type.Array(FlightResult)),
     error: Type.Optional(SearchError),

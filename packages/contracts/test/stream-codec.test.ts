@@ -22,7 +22,7 @@ describe('stream codecs', () => {
   });
 
   it('round-trip a result entry with results as JSON and omit absent optionals', () => {
-    const result: SearchResultMessage = { search_id: message.search_id, status: 'completed', results: [sampleFlight] };
+    const result: SearchResultMessage = { search_id: message.search_id, seq: 3, status: 'completed', results: [sampleFlight] };
     const fields = results.encode(result);
     expect(fields).not.toContain('error');
     expect(results.decode(fields)).toEqual({ ok: true, value: result });
@@ -33,7 +33,7 @@ describe('stream codecs', () => {
   });
 
   const requestFields = (): string[] => requested.encode(message);
-  const resultFields = (value: string): string[] => ['search_id', message.search_id, 'status', 'completed', 'results', value];
+  const resultFields = (value: string): string[] => ['search_id', message.search_id, 'seq', '3', 'status', 'completed', 'results', value];
 
   it.each([
     ['a missing field', requested, requestFields().slice(2), 'search_id'],
