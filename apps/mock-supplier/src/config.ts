@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { ConfigError, commonConfig, commonEnv, parseEnv, type CommonConfig } from '@skyway/service-runtime';
+import type { LatencyRange } from './domain/service-conditions';
 
 export const MockSupplierEnv = Type.Object({
   ...commonEnv(3100),
@@ -7,11 +8,6 @@ export const MockSupplierEnv = Type.Object({
   SUPPLIER_FAILURE_RATE: Type.Number({ minimum: 0, maximum: 1, default: 0, description: 'Share of requests answered 503' }),
   SUPPLIER_NAME: Type.String({ pattern: '^[a-z0-9-]{1,32}$', default: 'skyway-mock', description: 'Provider name stamped on results' }),
 });
-
-export interface LatencyRange {
-  readonly minMs: number;
-  readonly maxMs: number;
-}
 
 export interface MockSupplierConfig extends CommonConfig {
   readonly latency: LatencyRange;

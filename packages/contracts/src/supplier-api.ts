@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { FieldError } from './envelope';
 import { MAX_PASSENGERS, MIN_PASSENGERS, Money, OffsetDateTime, UppercaseIataCode } from './search';
 
 /**
@@ -30,6 +31,7 @@ export const SupplierOffer = Type.Object(
     arrivalLocal: OffsetDateTime,
     durationMinutes: Type.Integer({ minimum: 1 }),
     stops: Type.Integer({ minimum: 0 }),
+    /** The total for all the query's passengers, in the currency of the origin's country. */
     fare: Money,
     seatsLeft: Type.Integer({ minimum: 0 }),
   },
@@ -42,3 +44,19 @@ export const SupplierFlightsResponse = Type.Object(
   { $id: 'SupplierFlightsResponse', additionalProperties: false },
 );
 export type SupplierFlightsResponse = Static<typeof SupplierFlightsResponse>;
+
+/** Every non-2xx answer of the supplier API (400 invalid query, 404, 503 unavailable, 500). */
+export const SupplierErrorResponse = Type.Object(
+  {
+    code: Type.Union([
+      Type.Literal('INVALID_QUERY'),
+      Type.Literal('NOT_FOUND'),
+      Type.Literal('SUPPLIER_UNAVAILABLE'),
+      Type.Literal('INTERNAL_ERROR'),
+    ]),
+    message: Type.String(),
+    errors: Type.Optional(Type.Array(FieldError)),
+  },
+  { $id: 'SupplierErrorResponse', additionalProperties: false },
+);
+export type SupplierErrorResponse = Static<typeof SupplierErrorResponse>;
