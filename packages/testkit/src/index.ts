@@ -1,4 +1,5 @@
 export * from './app-process';
+export * from './eventually';
 export * from './isolation';
 export * from './ports';
 export * from './provision';

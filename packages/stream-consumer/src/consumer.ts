@@ -1,0 +1,399 @@
+import type { StreamCodec } from '@skyway/contracts';
+import { isRedisUnavailableError } from '@skyway/redis-connection';
+import type Redis from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+
+/** The subset of a pino logger the consumer writes to. */
+export interface ConsumerLogger {
+  info(object: object, message: string): void;
+  warn(object: object, message: string): void;
+  error(object: object, message: string): void;
+}
+
+export type DeliverySource = 'new' | 'pending' | 'claimed';
+
+/** Hook points for metrics and tracing; every method is optional and must not throw. */
+export interface StreamConsumerObserver {
+  onDelivered?(count: number, source: DeliverySource): void;
+  onHandled?(entryId: string, durationMs: number, outcome: 'ok' | 'error'): void;
+  onDeadLettered?(entryId: string, reason: string): void;
+  onReadError?(error: Error): void;
+}
+
+export interface Delivery<T> {
+  readonly id: string;
+  readonly message: T;
+  /** 1 on the first delivery; +1 on every redelivery (own pending reread, reclaim from another consumer). */
+  readonly deliveryCount: number;
+  /** Aborted when a graceful stop runs out of time: stop, commit nothing, leave the entry pending. */
+  readonly signal: AbortSignal;
+  /** Adds this entry's XACK to a MULTI the handler commits, so the ack lands atomically with its output. */
+  ackInto(transaction: ChainableCommander): void;
+  /** Acks the entry on its own. */
+  ack(): Promise<void>;
+}
+
+/**
+ * Processes one entry. Resolving means done: the runtime acks the entry unless the handler did
+ * (`ack`/`ackInto`). Throwing leaves it pending; it is redelivered once idle for `claimIdleMs`.
+ */
+export type DeliveryHandler<T> = (delivery: Delivery<T>) => Promise<void>;
+
+export interface DeadLetter<T> {
+  readonly id: string;
+  /** The entry's raw field list (empty when the entry no longer exists). */
+  readonly fields: readonly string[];
+  readonly reason: string;
+  readonly deliveryCount: number;
+  /** The decoded message, when the entry was well-formed (dead-lettered for too many deliveries). */
+  readonly message?: T;
+}
+
+export interface StreamConsumerOptions<T> {
+  /** A connection of its own for `XREADGROUP … BLOCK` (no command timeout). */
+  readonly blocking: Redis;
+  /** For acks, claims and dead-lettering; may be shared with the rest of the process. */
+  readonly commands: Redis;
+  readonly stream: string;
+  readonly group: string;
+  /** Unique per replica within the group. */
+  readonly consumer: string;
+  readonly deadLetterStream: string;
+  readonly codec: StreamCodec<T>;
+  readonly handler: DeliveryHandler<T>;
+  /** Runs before an entry is dead-lettered; if it throws, the entry stays pending and is tried again. */
+  readonly onDeadLetter?: (deadLetter: DeadLetter<T>) => Promise<void>;
+  readonly concurrency?: number;
+  readonly blockMs?: number;
+  readonly claimIdleMs?: number;
+  readonly claimIntervalMs?: number;
+  readonly maxDeliveries?: number;
+  readonly deadLetterMaxLen?: number;
+  readonly logger?: ConsumerLogger;
+  readonly observer?: StreamConsumerObserver;
+}
+
+export const STREAM_CONSUMER_DEFAULTS = {
+  /** Entries handled at once. */
+  concurrency: 16,
+  /** Longest single XREADGROUP BLOCK; shorter when a claim pass is due sooner. */
+  blockMs: 5_000,
+  /** Pending entries idle this long are taken over (their consumer is presumed dead). */
+  claimIdleMs: 30_000,
+  /** Deliveries allowed; the next one dead-letters the entry instead. */
+  maxDeliveries: 5,
+  deadLetterMaxLen: 100_000,
+  /** Backoff between failed reads (Redis down): doubles from min to max. */
+  retryMinMs: 100,
+  retryMaxMs: 2_000,
+} as const;
+
+/** Claim passes run this often by default: half the idle threshold, within [100 ms, 10 s]. */
+export function defaultClaimIntervalMs(claimIdleMs: number): number {
+  return Math.max(100, Math.min(Math.floor(claimIdleMs / 2), 10_000));
+}
+
+export interface StopResult {
+  /** Entries still being handled when the deadline passed: left pending for another consumer. */
+  readonly abandoned: number;
+}
+
+type StreamEntry = [id: string, fields: string[] | null];
+type ReadReply = [stream: string, entries: StreamEntry[]][] | null;
+
+const noopLogger: ConsumerLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function assertExecOk(replies: [Error | null, unknown][] | null): void {
+  if (replies === null) throw new Error('transaction aborted');
+  for (const [error] of replies) if (error) throw error;
+}
+
+/**
+ * A consumer-group runtime for one Redis stream (at-least-once; see README): ensures the group
+ * (MKSTREAM, from `0`), finishes its own pending entries first, then reads new ones with
+ * `XREADGROUP … BLOCK` on a dedicated connection, at most `concurrency` at a time; every
+ * `claimIntervalMs` it takes over entries idle longer than `claimIdleMs` with XAUTOCLAIM;
+ * an entry past `maxDeliveries`, or one the codec rejects, goes to the dead-letter stream with the
+ * reason. Survives Redis restarts (NOGROUP → the group is re-created).
+ */
+export class StreamConsumer<T> {
+  private readonly options: StreamConsumerOptions<T>;
+  private readonly concurrency: number;
+  private readonly blockMs: number;
+  private readonly claimIdleMs: number;
+  private readonly claimIntervalMs: number;
+  private readonly maxDeliveries: number;
+  private readonly deadLetterMaxLen: number;
+  private readonly logger: ConsumerLogger;
+  private readonly observer: StreamConsumerObserver;
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly abort = new AbortController();
+  private running = false;
+  private joined = false;
+  private loop: Promise<void> | undefined;
+  private wakeLoop: (() => void) | undefined;
+  private blockingClientId: number | undefined;
+  private lastErrorMessage = '';
+
+  constructor(options: StreamConsumerOptions<T>) {
+    this.options = options;
+    this.concurrency = options.concurrency ?? STREAM_CONSUMER_DEFAULTS.concurrency;
+    this.blockMs = options.blockMs ?? STREAM_CONSUMER_DEFAULTS.blockMs;
+    this.claimIdleMs = options.claimIdleMs ?? STREAM_CONSUMER_DEFAULTS.claimIdleMs;
+    this.claimIntervalMs = options.claimIntervalMs ?? defaultClaimIntervalMs(this.claimIdleMs);
+    this.maxDeliveries = options.maxDeliveries ?? STREAM_CONSUMER_DEFAULTS.maxDeliveries;
+    this.deadLetterMaxLen = options.deadLetterMaxLen ?? STREAM_CONSUMER_DEFAULTS.deadLetterMaxLen;
+    this.logger = options.logger ?? noopLogger;
+    this.observer = options.observer ?? {};
+  }
+
+  /** True once the group exists and the last read succeeded: the readiness check. */
+  isJoined(): boolean {
+    return this.joined;
+  }
+
+  /** Entries being handled right now. */
+  inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** Starts the read loop in the background; it retries on its own while Redis is down. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /**
+   * Stops reading, waits up to `deadlineMs` for the entries being handled, then aborts the rest
+   * (their `signal`), which stay pending for another consumer. Does not close the connections.
+   */
+  async stop(deadlineMs: number): Promise<StopResult> {
+    if (!this.running) return { abandoned: 0 };
+    this.running = false;
+    this.wakeLoop?.();
+    await this.interruptRead();
+    const allSettled = Promise.allSettled([...this.inFlight.values()]).then(() => true);
+    const finished = await Promise.race([allSettled, sleep(deadlineMs).then(() => false)]);
+    const abandoned = finished ? 0 : this.inFlight.size;
+    if (!finished) this.abort.abort(new Error('consumer stop deadline passed'));
+    this.joined = false;
+    return { abandoned };
+  }
+
+  private async run(): Promise<void> {
+    let readingOwnPending = true;
+    let pendingCursor = '0';
+    let nextClaimAt = Date.now();
+    let retryMs: number = STREAM_CONSUMER_DEFAULTS.retryMinMs;
+    const { blocking, stream, group, consumer } = this.options;
+    while (this.running) {
+      try {
+        if (!this.joined) await this.ensureGroup();
+        await this.waitForCapacity();
+        if (!this.running) break;
+        if (Date.now() >= nextClaimAt) {
+          await this.claimIdleEntries();
+          nextClaimAt = Date.now() + this.claimIntervalMs;
+          continue;
+        }
+        const free = this.concurrency - this.inFlight.size;
+        if (this.blockingClientId === undefined) this.blockingClientId = (await blocking.client('ID')) as number;
+        if (readingOwnPending) {
+          const entries = this.entriesOf(
+            (await blocking.xreadgroup('GROUP', group, consumer, 'COUNT', free, 'STREAMS', stream, pendingCursor)) as ReadReply,
+          );
+          const last = entries.at(-1);
+          if (last === undefined) readingOwnPending = false;
+          else {
+            pendingCursor = last[0];
+            await this.dispatchRedelivered(entries, 'pending');
+          }
+        } else {
+          const block = Math.max(1, Math.min(this.blockMs, nextClaimAt - Date.now()));
+          const reply = (await blocking.xreadgroup(
+            'GROUP', group, consumer, 'COUNT', free, 'BLOCK', block, 'STREAMS', stream, '>',
+          )) as ReadReply;
+          const entries = this.entriesOf(reply);
+          if (entries.length > 0) {
+            this.observer.onDelivered?.(entries.length, 'new');
+            for (const [id, fields] of entries) this.dispatch(id, fields, 1);
+          }
+        }
+        retryMs = STREAM_CONSUMER_DEFAULTS.retryMinMs;
+        this.lastErrorMessage = '';
+      } catch (error) {
+        if (!this.running) break;
+        const failure = error as Error;
+        this.blockingClientId = undefined;
+        this.observer.onReadError?.(failure);
+        if (failure.message.startsWith('NOGROUP')) {
+          // The stream or group vanished (Redis restarted empty, or someone deleted it): re-create.
+          this.logger.warn({ stream, group }, 'consumer group missing; re-creating it');
+          this.joined = false;
+          readingOwnPending = true;
+          pendingCursor = '0';
+          continue;
+        }
+        this.joined = this.joined && !isRedisUnavailableError(failure);
+        if (failure.message !== this.lastErrorMessage) {
+          this.logger.warn({ err: failure, stream, group }, 'stream read failed; retrying');
+          this.lastErrorMessage = failure.message;
+        }
+        await sleep(retryMs);
+        retryMs = Math.min(retryMs * 2, STREAM_CONSUMER_DEFAULTS.retryMaxMs);
+      }
+    }
+  }
+
+  private async ensureGroup(): Promise<void> {
+    const { commands, stream, group } = this.options;
+    try {
+      // From `0`, not `$`: requests added before any consumer existed (or while the group was
+      // missing after a Redis restart) must still be processed.
+      await commands.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
+      this.logger.info({ stream, group }, 'consumer group created');
+    } catch (error) {
+      if (!(error as Error).message.startsWith('BUSYGROUP')) throw error;
+    }
+    this.joined = true;
+  }
+
+  private entriesOf(reply: ReadReply): StreamEntry[] {
+    return reply?.[0]?.[1] ?? [];
+  }
+
+  private waitForCapacity(): Promise<void> {
+    if (this.inFlight.size < this.concurrency) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.wakeLoop = resolve;
+    });
+  }
+
+  /** Takes over entries idle longer than claimIdleMs (from any consumer, this one included). */
+  private async claimIdleEntries(): Promise<void> {
+    const { commands, stream, group, consumer } = this.options;
+    let cursor = '0-0';
+    do {
+      const free = this.concurrency - this.inFlight.size;
+      if (free <= 0 || !this.running) return;
+      const [next, entries] = (await commands.xautoclaim(
+        stream, group, consumer, this.claimIdleMs, cursor, 'COUNT', free,
+      )) as [string, StreamEntry[]];
+      cursor = next;
+      if (entries.length > 0) await this.dispatchRedelivered(entries, 'claimed');
+    } while (cursor !== '0-0');
+  }
+
+  /** Redelivered entries carry their delivery count in the pending entries list, not in the reply. */
+  private async dispatchRedelivered(entries: StreamEntry[], source: DeliverySource): Promise<void> {
+    const { commands, stream, group } = this.options;
+    const waiting = entries.filter(([id]) => !this.inFlight.has(id));
+    if (waiting.length === 0) return;
+    const pipeline = commands.pipeline();
+    for (const [id] of waiting) pipeline.xpending(stream, group, id, id, 1);
+    const replies = (await pipeline.exec()) ?? [];
+    this.observer.onDelivered?.(waiting.length, source);
+    waiting.forEach(([id, fields], index) => {
+      const [error, pending] = replies[index] ?? [null, []];
+      const count = error ? undefined : (pending as [string, string, number, number][])[0]?.[3];
+      // Gone from the pending list: another consumer acked it meanwhile.
+      if (count !== undefined) this.dispatch(id, fields, count);
+    });
+  }
+
+  private dispatch(id: string, fields: string[] | null, deliveryCount: number): void {
+    let task: Promise<void>;
+    if (fields === null) {
+      task = this.deadLetter({ id, fields: [], reason: 'entry no longer exists in the stream', deliveryCount });
+    } else if (deliveryCount > this.maxDeliveries) {
+      const decoded = this.options.codec.decode(fields);
+      const reason = `delivered ${deliveryCount} times, more than MAX_DELIVERIES=${this.maxDeliveries}`;
+      task = this.deadLetter({ id, fields, reason, deliveryCount, ...(decoded.ok ? { message: decoded.value } : {}) });
+    } else {
+      const decoded = this.options.codec.decode(fields);
+      task = decoded.ok
+        ? this.handle(id, decoded.value, deliveryCount)
+        : this.deadLetter({
+            id,
+            fields,
+            reason: `malformed entry: ${decoded.error.reason}${decoded.error.field ? ` (field ${decoded.error.field})` : ''}`,
+            deliveryCount,
+          });
+    }
+    this.inFlight.set(id, task);
+    void task.finally(() => {
+      this.inFlight.delete(id);
+      const wake = this.wakeLoop;
+      this.wakeLoop = undefined;
+      wake?.();
+    });
+  }
+
+  private async handle(id: string, message: T, deliveryCount: number): Promise<void> {
+    const { commands, stream, group } = this.options;
+    const started = performance.now();
+    let acked = false;
+    const delivery: Delivery<T> = {
+      id,
+      message,
+      deliveryCount,
+      signal: this.abort.signal,
+      ackInto: (transaction) => {
+        acked = true;
+        transaction.xack(stream, group, id);
+      },
+      ack: async () => {
+        acked = true;
+        await commands.xack(stream, group, id);
+      },
+    };
+    try {
+      await this.options.handler(delivery);
+      if (!acked) await commands.xack(stream, group, id);
+      this.observer.onHandled?.(id, performance.now() - started, 'ok');
+    } catch (error) {
+      this.observer.onHandled?.(id, performance.now() - started, 'error');
+      this.logger.warn({ err: error, stream, entryId: id, deliveryCount }, 'handler failed; entry left pending for redelivery');
+    }
+  }
+
+  private async deadLetter(deadLetter: DeadLetter<T>): Promise<void> {
+    const { commands, stream, group, consumer, deadLetterStream } = this.options;
+    try {
+      await this.options.onDeadLetter?.(deadLetter);
+      const transaction = commands.multi();
+      if (deadLetter.fields.length > 0) {
+        transaction.xadd(
+          deadLetterStream, 'MAXLEN', '~', this.deadLetterMaxLen, '*',
+          ...deadLetter.fields,
+          'dlq_reason', deadLetter.reason,
+          'dlq_source_id', deadLetter.id,
+          'dlq_deliveries', String(deadLetter.deliveryCount),
+          'dlq_consumer', consumer,
+        );
+      }
+      transaction.xack(stream, group, deadLetter.id);
+      assertExecOk(await transaction.exec());
+      this.observer.onDeadLettered?.(deadLetter.id, deadLetter.reason);
+      this.logger.warn({ stream, entryId: deadLetter.id, reason: deadLetter.reason }, 'entry dead-lettered');
+    } catch (error) {
+      this.logger.error({ err: error, stream, entryId: deadLetter.id }, 'dead-lettering failed; entry left pending');
+    }
+  }
+
+  /** Ends a blocking XREADGROUP at once (CLIENT UNBLOCK), repeating until the loop has exited. */
+  private async interruptRead(): Promise<void> {
+    const loop = this.loop;
+    if (loop === undefined) return;
+    let exited = false;
+    void loop.then(() => (exited = true));
+    while (!exited) {
+      if (this.blockingClientId !== undefined) {
+        await this.options.commands.client('UNBLOCK', this.blockingClientId, 'TIMEOUT').catch(() => undefined);
+      }
+      await Promise.race([loop, sleep(50)]);
+    }
+  }
+}
