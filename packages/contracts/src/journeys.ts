@@ -1,4 +1,5 @@
 import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox';
+import { createStreamCodec } from './stream-codec';
 
 function literalUnion<T extends string>(values: readonly T[], $id: string): TUnion<TLiteral<T>[]> {
   return Type.Union(
@@ -124,3 +125,6 @@ export const JourneyChangeEvent = Type.Object(
   { $id: 'JourneyChangeEvent', additionalProperties: false },
 );
 export type JourneyChangeEvent = Static<typeof JourneyChangeEvent>;
+
+/** Encodes/decodes entries of a journey's change stream (`redisKeys().journeyChanges(id)`). */
+export const journeyChangeCodec = createStreamCodec(JourneyChangeEvent);
