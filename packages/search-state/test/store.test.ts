@@ -1,0 +1,130 @@
+import { redisKeys, type RedisKeys } from '@skyway/contracts';
+import { createRedisClient, waitForReady } from '@skyway/redis-connection';
+import { isolatedRedis, type IsolatedRedis } from '@skyway/testkit';
+import type Redis from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { SearchStore, searchRequestCodec, searchResultCodec } from '../src';
+import { flight, query } from './fixtures';
+
+describe('SearchStore (real Redis)', () => {
+  let redis: IsolatedRedis;
+  let keys: RedisKeys;
+  const clients: Redis[] = [];
+  const stores: SearchStore[] = [];
+
+  beforeEach(async () => {
+    redis = await isolatedRedis('search-store');
+    keys = redisKeys(redis.prefix);
+  });
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((store) => store.close()));
+    clients.splice(0).forEach((client) => client.disconnect());
+    await redis.cleanup();
+  });
+
+  async function newStore(transactionConnections = 4): Promise<SearchStore> {
+    const commands = createRedisClient(redis.url, { connectionName: 'test:commands' });
+    clients.push(commands);
+    await waitForReady(commands, 5_000);
+    const store = new SearchStore({ redisUrl: redis.url, commands, keys, service: 'test', transactionConnections });
+    stores.push(store);
+    return store;
+  }
+
+  async function resultEntries(): Promise<Array<{ seq: number; status: string; results: number }>> {
+    const entries = await redis.client.xrange(keys.searchResults, '-', '+');
+    return entries.map(([, fields]) => {
+      const decoded = searchResultCodec.decode(fields);
+      if (!decoded.ok) throw new Error(decoded.error.reason);
+      return { seq: decoded.value.seq, status: decoded.value.status, results: decoded.value.results?.length ?? 0 };
+    });
+  }
+
+  const now = (): Date => new Date();
+  const create = (store: SearchStore, timeoutMs = 30_000) =>
+    store.create(query, { searchId: randomUUID(), now: now(), timeoutMs, ttlMs: 60_000, trace: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' } });
+
+  it('creates the state with an expiry and publishes the request in one MULTI', async () => {
+    const store = await newStore();
+    const state = await create(store);
+    expect(await store.get(state.search_id)).toEqual(state);
+    const ttl = await redis.client.pttl(keys.search(state.search_id));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    const [[, fields] = ['', []]] = await redis.client.xrange(keys.searchRequested, '-', '+');
+    expect(searchRequestCodec.decode(fields)).toEqual({
+      ok: true,
+      value: { search_id: state.search_id, ...query, requested_at: state.created_at, traceparent: expect.stringMatching(/^00-/) },
+    });
+  });
+
+  it('returns null for an unknown search and does not run the extra commands', async () => {
+    const store = await newStore();
+    const marker = `${redis.prefix}marker`;
+    const outcome = await store.change(randomUUID(), { kind: 'completed', results: [] }, {
+      now: now(),
+      alsoInTransaction: (transaction) => transaction.set(marker, '1'),
+    });
+    expect(outcome).toBeNull();
+    expect(await redis.client.exists(marker)).toBe(0);
+  });
+
+  it('publishes each applied change with its seq, and a second completion publishes nothing', async () => {
+    const store = await newStore();
+    const { search_id } = await create(store);
+    await store.change(search_id, { kind: 'partial', results: [flight('a')] }, { now: now() });
+    const done = await store.change(search_id, { kind: 'completed', results: [flight('b')] }, { now: now() });
+    expect(done).toMatchObject({ applied: true, state: { status: 'completed', seq: 4 } });
+    const again = await store.change(search_id, { kind: 'completed', results: [flight('c')] }, { now: now() });
+    expect(again).toMatchObject({ applied: false, state: { seq: 4 } });
+    expect(await resultEntries()).toEqual([
+      { seq: 2, status: 'processing', results: 1 },
+      { seq: 4, status: 'completed', results: 2 },
+    ]);
+    expect((await store.get(search_id))?.results.map((result) => result.id)).toEqual(['alpha:a', 'alpha:b']);
+    expect(await redis.client.pttl(keys.search(search_id))).toBeGreaterThan(0);
+  });
+
+  it('runs the caller’s commands in the same MULTI even when the change is a no-op', async () => {
+    const store = await newStore();
+    const { search_id } = await create(store);
+    await store.change(search_id, { kind: 'completed', results: [] }, { now: now() });
+    const marker = `${redis.prefix}acked`;
+    await store.change(search_id, { kind: 'completed', results: [] }, {
+      now: now(),
+      alsoInTransaction: (transaction) => transaction.set(marker, '1'),
+    });
+    expect(await redis.client.get(marker)).toBe('1');
+  });
+
+  it('loses no result when many writers on two stores change one search at once (WATCH/MULTI)', async () => {
+    const [first, second] = [await newStore(4), await newStore(4)];
+    const { search_id } = await create(first);
+    const writers = 24;
+    await Promise.all(
+      Array.from({ length: writers }, (_, index) =>
+        (index % 2 === 0 ? first : second).change(search_id, { kind: 'partial', results: [flight(`f${index}`)] }, { now: now() }),
+      ),
+    );
+    const state = await first.get(search_id);
+    expect(state?.results).toHaveLength(writers);
+    expect(state?.seq).toBe(writers + 1);
+    const entries = await resultEntries();
+    expect(entries.map((entry) => entry.seq)).toEqual(Array.from({ length: writers }, (_, index) => index + 2));
+    expect(entries.map((entry) => entry.results)).toEqual(Array.from({ length: writers }, (_, index) => index + 1));
+  });
+
+  it('applies exactly one terminal change when completions and a timeout race', async () => {
+    const [first, second] = [await newStore(), await newStore()];
+    const { search_id } = await create(first, 100);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    const outcomes = await Promise.all([
+      first.change(search_id, { kind: 'completed', results: [flight('a')] }, { now: now() }),
+      second.change(search_id, { kind: 'completed', results: [flight('b')] }, { now: now() }),
+      first.change(search_id, { kind: 'deadline' }, { now: now() }),
+      second.change(search_id, { kind: 'deadline' }, { now: now() }),
+    ]);
+    expect(outcomes.filter((outcome) => outcome?.applied)).toHaveLength(1);
+    expect(await resultEntries()).toEqual([{ seq: 2, status: 'failed', results: 0 }]);
+  });
+});
