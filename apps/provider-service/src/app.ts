@@ -1,19 +1,33 @@
 import { healthPlugin, loggerOptions, redisPlugin, redisReady } from '@skyway/service-runtime';
+import type { StreamConsumerObserver } from '@skyway/stream-consumer';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ProviderServiceConfig } from './config';
+import searchWorker from './plugins/search-worker';
 
 /** Collaborators a test may replace; production uses the defaults. */
 export interface ProviderServiceDeps {
   readonly now?: () => Date;
+  /** Hook points for metrics on the request consumer. */
+  readonly consumerObserver?: StreamConsumerObserver;
 }
 
 /**
  * The provider replica: a small HTTP server (health, metrics) around the stream consumer.
  * `main.ts` listens; tests use `inject` or `listen(0)`.
  */
-export async function buildApp(config: ProviderServiceConfig, _deps: ProviderServiceDeps = {}): Promise<FastifyInstance> {
+export async function buildApp(config: ProviderServiceConfig, deps: ProviderServiceDeps = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: loggerOptions('provider-service', config) });
   await app.register(redisPlugin, { url: config.redisUrl, keyPrefix: config.redisKeyPrefix, service: 'provider-service' });
-  await app.register(healthPlugin, { checks: { redis: redisReady(app.redis) } });
+  await app.register(searchWorker, {
+    config,
+    now: deps.now ?? (() => new Date()),
+    ...(deps.consumerObserver ? { observer: deps.consumerObserver } : {}),
+  });
+  await app.register(healthPlugin, {
+    checks: {
+      redis: redisReady(app.redis),
+      consumerGroup: async () => app.searchConsumer.isJoined() || 'not joined to the consumer group',
+    },
+  });
   return app;
 }

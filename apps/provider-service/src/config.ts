@@ -8,6 +8,8 @@ export const ProviderServiceEnv = Type.Object({
   PROVIDER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1024, default: 16 }),
   CLAIM_IDLE_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
   MAX_DELIVERIES: Type.Integer({ minimum: 1, maximum: 100, default: 5 }),
+  SUPPLIER_TIMEOUT_MS: Type.Integer({ minimum: 50, maximum: 60_000, default: 2_000, description: 'Per supplier request attempt' }),
+  SUPPLIER_RETRIES: Type.Integer({ minimum: 0, maximum: 10, default: 2, description: 'Extra attempts after a 5xx or a timeout' }),
   CONSUMER_NAME: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$', description: 'Defaults to <hostname>-<pid>' })),
 });
 
@@ -21,6 +23,10 @@ export interface ProviderServiceConfig extends CommonConfig {
   readonly maxDeliveries: number;
   /** Unique per replica within the consumer group. */
   readonly consumerName: string;
+  /** Per attempt of one supplier request. */
+  readonly supplierTimeoutMs: number;
+  /** Extra attempts (with backoff and jitter) after a 5xx, a timeout or a network error. */
+  readonly supplierRetries: number;
 }
 
 function parseSupplierUrls(list: string): URL[] {
@@ -48,5 +54,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): ProviderServiceConfig {
     claimIdleMs: parsed.CLAIM_IDLE_MS,
     maxDeliveries: parsed.MAX_DELIVERIES,
     consumerName: parsed.CONSUMER_NAME ?? `${hostname()}-${process.pid}`,
+    supplierTimeoutMs: parsed.SUPPLIER_TIMEOUT_MS,
+    supplierRetries: parsed.SUPPLIER_RETRIES,
   };
 }

@@ -1,0 +1,81 @@
+import { PROVIDER_GROUP, SearchRequestedMessage, createStreamCodec } from '@skyway/contracts';
+import { createRedisClient } from '@skyway/redis-connection';
+import { SearchStore } from '@skyway/search-state';
+import { DEFAULT_SHUTDOWN_DEADLINE_MS } from '@skyway/service-runtime';
+import { StreamConsumer, type StreamConsumerObserver } from '@skyway/stream-consumer';
+import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
+import type { ProviderServiceConfig } from '../config';
+import { createDeadLetterHandler, createSearchHandler } from '../search/search-processor';
+import { createSupplierClient } from '../suppliers/supplier-client';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** This replica's consumer of `flight.search.requested`. */
+    searchConsumer: StreamConsumer<SearchRequestedMessage>;
+  }
+}
+
+export interface SearchWorkerOptions {
+  readonly config: ProviderServiceConfig;
+  readonly now: () => Date;
+  readonly observer?: StreamConsumerObserver;
+}
+
+/** In-flight searches get this long after SIGTERM; under the process's own hard deadline. */
+export const WORKER_STOP_DEADLINE_MS = DEFAULT_SHUTDOWN_DEADLINE_MS - 2_000;
+
+/**
+ * The provider's work: a consumer in group `provider-service` on `flight.search.requested` with a
+ * blocking connection of its own, handling searches with the suppliers of `SUPPLIER_URLS`.
+ * Starts when the app is ready; on close it stops reading and lets in-flight searches finish
+ * within {@link WORKER_STOP_DEADLINE_MS}, leaving the rest pending for other replicas.
+ */
+const searchWorker: FastifyPluginAsync<SearchWorkerOptions> = async (app, { config, now, observer }) => {
+  const log = app.log.child({ component: 'search-worker' });
+  let lastBlockingError = '';
+  const blocking = createRedisClient(config.redisUrl, {
+    connectionName: 'provider-service:requests-reader',
+    blocking: true,
+    onError: (error) => {
+      if (error.message !== lastBlockingError) log.warn({ err: error }, 'redis reader connection error');
+      lastBlockingError = error.message;
+    },
+  });
+  const store = new SearchStore({ redisUrl: config.redisUrl, commands: app.redis, keys: app.redisKeys, service: 'provider-service' });
+  const suppliers = config.supplierUrls.map((baseUrl) =>
+    createSupplierClient({ baseUrl, timeoutMs: config.supplierTimeoutMs, retries: config.supplierRetries }),
+  );
+  const consumer = new StreamConsumer<SearchRequestedMessage>({
+    blocking,
+    commands: app.redis,
+    stream: app.redisKeys.searchRequested,
+    group: PROVIDER_GROUP,
+    consumer: config.consumerName,
+    deadLetterStream: app.redisKeys.searchRequestedDeadLetter,
+    codec: createStreamCodec(SearchRequestedMessage),
+    handler: createSearchHandler({ store, suppliers, now, logger: log }),
+    onDeadLetter: createDeadLetterHandler({ store, now }),
+    concurrency: config.concurrency,
+    claimIdleMs: config.claimIdleMs,
+    maxDeliveries: config.maxDeliveries,
+    logger: log,
+    ...(observer ? { observer } : {}),
+  });
+  app.decorate('searchConsumer', consumer);
+
+  app.addHook('onReady', async () => {
+    consumer.start();
+    log.info({ consumer: config.consumerName, suppliers: config.supplierUrls.map(String) }, 'search worker started');
+  });
+  app.addHook('preClose', async () => {
+    const { abandoned } = await consumer.stop(WORKER_STOP_DEADLINE_MS);
+    log.info({ abandoned }, 'search worker stopped');
+  });
+  app.addHook('onClose', async () => {
+    await store.close();
+    blocking.disconnect();
+  });
+};
+
+export default fp(searchWorker, { name: 'search-worker', fastify: '5.x', dependencies: ['redis'] });

@@ -1,0 +1,145 @@
+import { PROVIDER_GROUP, redisKeys, type RedisKeys } from '@skyway/contracts';
+import { createRedisClient, waitForReady } from '@skyway/redis-connection';
+import { newSearch, SearchStore, searchResultCodec, type SearchState } from '@skyway/search-state';
+import { eventually, isolatedRedis, type IsolatedRedis } from '@skyway/testkit';
+import type { FastifyInstance } from 'fastify';
+import type Redis from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { buildApp } from '../src/app';
+import { parseConfig } from '../src/config';
+import { startLocalSupplier, type LocalSupplier } from './support/local-supplier';
+
+const query = { from: 'CGK', to: 'DPS', date: '2030-07-10', passengers: 2 };
+
+describe('provider-service search worker (in process, real Redis, local suppliers)', () => {
+  let redis: IsolatedRedis;
+  let keys: RedisKeys;
+  let commands: Redis;
+  let store: SearchStore;
+  let suppliers: LocalSupplier[];
+  let app: FastifyInstance | undefined;
+
+  beforeEach(async () => {
+    redis = await isolatedRedis('provider');
+    keys = redisKeys(redis.prefix);
+    commands = createRedisClient(redis.url, { connectionName: 'test:commands' });
+    await waitForReady(commands, 5_000);
+    store = new SearchStore({ redisUrl: redis.url, commands, keys, service: 'test' });
+    suppliers = [await startLocalSupplier('alpha'), await startLocalSupplier('beta')];
+  });
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+    await Promise.all(suppliers.map((supplier) => supplier.close()));
+    await store.close();
+    commands.disconnect();
+    await redis.cleanup();
+  });
+
+  async function startProvider(env: Record<string, string> = {}): Promise<FastifyInstance> {
+    app = await buildApp(
+      parseConfig({
+        REDIS_URL: redis.url,
+        REDIS_KEY_PREFIX: redis.prefix,
+        LOG_LEVEL: 'silent',
+        SUPPLIER_URLS: suppliers.map((supplier) => supplier.url.href).join(','),
+        SUPPLIER_TIMEOUT_MS: '500',
+        SUPPLIER_RETRIES: '1',
+        CLAIM_IDLE_MS: '300',
+        CONSUMER_NAME: 'provider-test',
+        ...env,
+      }),
+    );
+    await app.ready();
+    return app;
+  }
+
+  const createSearch = (): Promise<SearchState> =>
+    store.create(query, { searchId: randomUUID(), now: new Date(), timeoutMs: 30_000, ttlMs: 60_000 });
+
+  const finished = (searchId: string) =>
+    eventually(`search ${searchId} finished`, async () => {
+      const state = await store.get(searchId);
+      return state && state.status !== 'processing' ? state : undefined;
+    });
+
+  async function publishedStatuses(searchId: string): Promise<string[]> {
+    const entries = await redis.client.xrange(keys.searchResults, '-', '+');
+    return entries.flatMap(([, fields]) => {
+      const decoded = searchResultCodec.decode(fields);
+      return decoded.ok && decoded.value.search_id === searchId ? [`${decoded.value.seq}:${decoded.value.status}`] : [];
+    });
+  }
+
+  const pendingCount = async (): Promise<number> => ((await redis.client.xpending(keys.searchRequested, PROVIDER_GROUP)) as [number])[0];
+
+  it('is ready once Redis answers and the consumer group is joined', async () => {
+    const provider = await startProvider();
+    const ready = await eventually('ready', async () => {
+      const response = await provider.inject('/health/ready');
+      return response.statusCode === 200 ? response.json() : undefined;
+    });
+    expect(ready).toEqual({ status: 'ready', checks: { redis: 'ok', consumerGroup: 'ok' } });
+  });
+
+  it('publishes a partial result per early supplier, then completes with all results, and acks', async () => {
+    await startProvider();
+    const { search_id } = await createSearch();
+    const state = await finished(search_id);
+    expect(state.status).toBe('completed');
+    expect(state.results.map((result) => result.provider).sort()).toEqual(['alpha', 'alpha', 'beta', 'beta']);
+    expect(await publishedStatuses(search_id)).toEqual(['2:processing', '4:completed']);
+    await eventually('the request acked', async () => (await pendingCount()) === 0);
+  });
+
+  it('completes with the other supplier’s results when one supplier fails', async () => {
+    suppliers[1]?.behave({ kind: 'status', status: 503 });
+    await startProvider();
+    const { search_id } = await createSearch();
+    const state = await finished(search_id);
+    expect(state.status).toBe('completed');
+    expect(state.results.map((result) => result.provider)).toEqual(['alpha', 'alpha']);
+    expect(suppliers[1]?.requests()).toBe(2);
+  });
+
+  it('fails the search with SUPPLIERS_UNAVAILABLE when every supplier fails, and acks', async () => {
+    suppliers.forEach((supplier) => supplier.behave({ kind: 'status', status: 503 }));
+    await startProvider();
+    const { search_id } = await createSearch();
+    const state = await finished(search_id);
+    expect(state).toMatchObject({ status: 'failed', error: { code: 'SUPPLIERS_UNAVAILABLE' } });
+    await eventually('the request acked', async () => (await pendingCount()) === 0);
+  });
+
+  it('acks a redelivered request of a finished search without publishing again', async () => {
+    await startProvider();
+    const search = await createSearch();
+    await finished(search.search_id);
+    const before = await publishedStatuses(search.search_id);
+    const requestsBefore = suppliers[0]?.requests();
+    // The same request again, as a redelivery would bring it.
+    const [[, fields] = ['', []]] = await redis.client.xrange(keys.searchRequested, '-', '+');
+    await redis.client.xadd(keys.searchRequested, '*', ...fields);
+    await eventually('the duplicate acked', async () => (await redis.client.xlen(keys.searchRequested)) === 2 && (await pendingCount()) === 0);
+    expect(await publishedStatuses(search.search_id)).toEqual(before);
+    expect(suppliers[0]?.requests()).toBe(requestsBefore);
+  });
+
+  it('dead-letters a poison entry at once, marks its search failed and drains the pending list', async () => {
+    await startProvider();
+    const search = await createSearch();
+    await finished(search.search_id);
+    // A stored search whose only request entry is malformed.
+    const poisonSearch = newSearch(query, { searchId: randomUUID(), now: new Date(), timeoutMs: 30_000, ttlMs: 60_000 });
+    await redis.client.set(keys.search(poisonSearch.search_id), JSON.stringify(poisonSearch), 'PX', 60_000);
+    await redis.client.xadd(keys.searchRequested, '*', 'search_id', poisonSearch.search_id, 'from', 'CGK', 'to', 'nowhere');
+    const failed = await finished(poisonSearch.search_id);
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'INVALID_REQUEST' } });
+    const dlq = await eventually('the DLQ entry', async () => {
+      const entries = await redis.client.xrange(keys.searchRequestedDeadLetter, '-', '+');
+      return entries.length === 1 ? entries : undefined;
+    });
+    expect(dlq[0]?.[1]).toEqual(expect.arrayContaining(['search_id', poisonSearch.search_id, 'dlq_reason']));
+    await eventually('the pending list to drain', async () => (await pendingCount()) === 0);
+  });
+});

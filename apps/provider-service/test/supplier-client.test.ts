@@ -1,0 +1,88 @@
+import { createSupplierClient } from '../src/suppliers/supplier-client';
+import { offer, startLocalSupplier, type LocalSupplier } from './support/local-supplier';
+
+const query = { from: 'CGK', to: 'DPS', date: '2030-07-10', passengers: 2 };
+
+describe('supplier client (against a local HTTP supplier)', () => {
+  let supplier: LocalSupplier;
+  beforeEach(async () => {
+    supplier = await startLocalSupplier('alpha');
+  });
+  afterEach(() => supplier.close());
+
+  const client = (retries = 2, timeoutMs = 2_000) =>
+    createSupplierClient({ baseUrl: supplier.url, timeoutMs, retries, backoffMs: 1 });
+  const signal = () => new AbortController().signal;
+
+  it('maps offers to flight results with stable ids and the supplier as provider', async () => {
+    const answer = await client()(query, signal());
+    expect(answer).toEqual({
+      ok: true,
+      supplier: 'alpha',
+      results: [0, 1].map((index) => ({
+        id: `alpha:alpha-GA${400 + index}`,
+        airline: 'Garuda Indonesia',
+        flight_number: `GA${400 + index}`,
+        from: 'CGK',
+        to: 'DPS',
+        departure_time: '2030-07-10T06:00:00+07:00',
+        arrival_time: '2030-07-10T08:50:00+08:00',
+        duration_minutes: 110,
+        stops: 0,
+        price: { amount: 1_250_000 + index, currency: 'IDR' },
+        seats_available: 9,
+        provider: 'alpha',
+      })),
+    });
+  });
+
+  it('drops offers with fewer seats than passengers or for another route', async () => {
+    supplier.behave({
+      kind: 'body',
+      body: { supplier: 'alpha', offers: [offer('alpha', 0, { seatsLeft: 1 }), offer('alpha', 1, { destination: 'SUB' }), offer('alpha', 2)] },
+    });
+    const answer = await client()(query, signal());
+    expect(answer.ok && answer.results.map((result) => result.flight_number)).toEqual(['GA402']);
+  });
+
+  it('retries a 503 with backoff and succeeds when the supplier recovers', async () => {
+    supplier.behave({ kind: 'status', status: 503 }, { kind: 'status', status: 503 }, { kind: 'offers', offers: 1 });
+    const answer = await client(2)(query, signal());
+    expect(answer.ok).toBe(true);
+    expect(supplier.requests()).toBe(3);
+  });
+
+  it('gives up after the bounded retries with the reason', async () => {
+    supplier.behave({ kind: 'status', status: 503 });
+    expect(await client(2)(query, signal())).toEqual({ ok: false, supplier: supplier.url.origin, reason: 'HTTP 503' });
+    expect(supplier.requests()).toBe(3);
+  });
+
+  it('retries a supplier that does not answer in time', async () => {
+    supplier.behave({ kind: 'hang' }, { kind: 'offers', offers: 1 });
+    const answer = await client(1, 200)(query, signal());
+    expect(answer.ok).toBe(true);
+    expect(supplier.requests()).toBe(2);
+  });
+
+  it.each([
+    ['a 400', { kind: 'status', status: 400 } as const, 'HTTP 400'],
+    ['garbage', { kind: 'body', body: { hello: 'world' } } as const, 'malformed response'],
+    ['an offer of the wrong shape', { kind: 'body', body: { supplier: 'alpha', offers: [{ offerId: 1 }] } } as const, 'malformed response'],
+  ])('counts %s as this supplier failing, without retrying', async (_case, behaviour, reason) => {
+    supplier.behave(behaviour);
+    const answer = await client(3)(query, signal());
+    expect(answer).toMatchObject({ ok: false, reason: expect.stringContaining(reason) });
+    expect(supplier.requests()).toBe(1);
+  });
+
+  it('stops retrying once the shutdown signal aborts', async () => {
+    supplier.behave({ kind: 'hang' });
+    const controller = new AbortController();
+    const pending = client(5, 10_000)(query, controller.signal);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    controller.abort();
+    expect(await pending).toMatchObject({ ok: false });
+    expect(supplier.requests()).toBe(1);
+  });
+});

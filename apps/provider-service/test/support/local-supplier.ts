@@ -1,0 +1,77 @@
+import type { SupplierFlightsResponse, SupplierOffer } from '@skyway/contracts';
+import Fastify, { type FastifyInstance } from 'fastify';
+
+export type SupplierBehaviour =
+  | { readonly kind: 'offers'; readonly offers: number }
+  | { readonly kind: 'status'; readonly status: number }
+  | { readonly kind: 'body'; readonly body: unknown }
+  | { readonly kind: 'hang' };
+
+export interface LocalSupplier {
+  readonly url: URL;
+  readonly requests: () => number;
+  /** Changes what the next requests get. */
+  behave(...sequence: SupplierBehaviour[]): void;
+  close(): Promise<void>;
+}
+
+export function offer(supplier: string, index: number, overrides: Partial<SupplierOffer> = {}): SupplierOffer {
+  return {
+    offerId: `${supplier}-GA${400 + index}`,
+    carrier: { code: 'GA', name: 'Garuda Indonesia' },
+    flightNumber: `GA${400 + index}`,
+    origin: 'CGK',
+    destination: 'DPS',
+    departureLocal: '2030-07-10T06:00:00+07:00',
+    arrivalLocal: '2030-07-10T08:50:00+08:00',
+    durationMinutes: 110,
+    stops: 0,
+    fare: { amount: 1_250_000 + index, currency: 'IDR' },
+    seatsLeft: 9,
+    ...overrides,
+  };
+}
+
+/**
+ * A tiny HTTP supplier for tests of the provider's supplier client: answers `/v1/flights` per a
+ * scripted sequence of behaviours (the last one repeats).
+ */
+export async function startLocalSupplier(name: string, ...initial: SupplierBehaviour[]): Promise<LocalSupplier> {
+  const app: FastifyInstance = Fastify();
+  let script: SupplierBehaviour[] = initial.length > 0 ? initial : [{ kind: 'offers', offers: 2 }];
+  let count = 0;
+  app.get('/v1/flights', async (_request, reply) => {
+    const behaviour = script[Math.min(count, script.length - 1)] as SupplierBehaviour;
+    count += 1;
+    switch (behaviour.kind) {
+      case 'offers': {
+        const body: SupplierFlightsResponse = {
+          supplier: name,
+          offers: Array.from({ length: behaviour.offers }, (_, index) => offer(name, index)),
+        };
+        return body;
+      }
+      case 'status':
+        return reply.code(behaviour.status).send({ code: 'SUPPLIER_UNAVAILABLE', message: 'scripted failure' });
+      case 'body':
+        return reply.send(behaviour.body);
+      case 'hang':
+        return new Promise(() => undefined);
+    }
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: new URL(`http://127.0.0.1:${port}`),
+    requests: () => count,
+    behave(...sequence) {
+      script = sequence;
+      count = 0;
+    },
+    async close() {
+      app.server.closeAllConnections();
+      await app.close();
+    },
+  };
+}
