@@ -1,0 +1,34 @@
+import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
+import type Redis from 'ioredis';
+import { consumerGroupSampler, type ConsumerGroupTarget } from './metrics/consumer-group';
+
+export interface ConsumerGroupMetricsOptions {
+  readonly redis: Redis;
+  readonly targets: readonly ConsumerGroupTarget[];
+  readonly intervalMs?: number;
+}
+
+/** Samples the targets' consumer-group lag and pending entries into `app.metricsRegistry` while the app runs. */
+const consumerGroupMetrics: FastifyPluginAsync<ConsumerGroupMetricsOptions> = async (app, options) => {
+  let lastError = '';
+  const sampler = consumerGroupSampler({
+    registry: app.metricsRegistry,
+    redis: options.redis,
+    targets: options.targets,
+    ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
+    onError: (error) => {
+      // One line per distinct failure, not one per interval.
+      if (error.message !== lastError) app.log.warn({ err: error }, 'consumer group metrics sample failed');
+      lastError = error.message;
+    },
+  });
+  app.addHook('onReady', async () => sampler.start());
+  app.addHook('onClose', async () => sampler.stop());
+};
+
+export const consumerGroupMetricsPlugin = fp(consumerGroupMetrics, {
+  name: 'skyway-consumer-group-metrics',
+  fastify: '5.x',
+  dependencies: ['skyway-telemetry'],
+});

@@ -1,0 +1,50 @@
+import { isSpanContextValid } from '@opentelemetry/api';
+import type { FastifyPluginAsync } from 'fastify';
+import fastifyMetrics from 'fastify-metrics';
+import fp from 'fastify-plugin';
+import { Registry } from 'prom-client';
+import { fastifyInstrumentation } from './fastify-instrumentation';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** This app's Prometheus registry: the metric sets register here and `GET /metrics` serves it. */
+    metricsRegistry: Registry;
+  }
+}
+
+/** HTTP request duration buckets (seconds): API answers take milliseconds, SSE streams minutes. */
+export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/**
+ * Makes an app observable. Register it first, before any route: it serves `GET /metrics`
+ * (Prometheus text: default process metrics, `http_request_duration_seconds{method,route,
+ * status_code}`, and every metric set registered on `app.metricsRegistry`); it traces every
+ * request with @fastify/otel, continuing an incoming `traceparent`; and it answers with a
+ * `traceresponse` header (W3C Trace Context level 2) so a caller can quote its trace id.
+ */
+const telemetry: FastifyPluginAsync = async (app) => {
+  // One registry per app, not prom-client's global one: several apps may share a process (tests).
+  const registry = new Registry();
+  app.decorate('metricsRegistry', registry);
+  await app.register(fastifyMetrics, {
+    endpoint: '/metrics',
+    defaultMetrics: { enabled: true, register: registry },
+    routeMetrics: {
+      enabled: { histogram: true, summary: false },
+      // Unmatched URLs are counted under route="__unknown__", not one series per URL.
+      registeredRoutesOnly: false,
+      // The summary is registered even when disabled: keep it out of the global registry.
+      overrides: { histogram: { buckets: HTTP_DURATION_BUCKETS, registers: [registry] }, summary: { registers: [registry] } },
+    },
+  });
+  // After fastify-metrics, so its hooks and /metrics stay out of traces; before every route,
+  // because it instruments the routes and hooks added after it.
+  await app.register(fastifyInstrumentation.plugin());
+  app.addHook('onRequest', async (request, reply) => {
+    const spanContext = request.opentelemetry().span?.spanContext();
+    if (spanContext === undefined || !isSpanContextValid(spanContext)) return;
+    reply.header('traceresponse', `00-${spanContext.traceId}-${spanContext.spanId}-0${spanContext.traceFlags.toString(16)}`);
+  });
+};
+
+export const telemetryPlugin = fp(telemetry, { name: 'skyway-telemetry', fastify: '5.x' });

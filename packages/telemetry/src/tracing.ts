@@ -1,0 +1,95 @@
+import { context, propagation, trace } from '@opentelemetry/api';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { fastifyInstrumentation, isOperationalPath } from './fastify-instrumentation';
+
+export interface TracingOptions {
+  /** `service.name` of the spans, unless `OTEL_SERVICE_NAME` says otherwise. */
+  readonly serviceName: string;
+  /** The process environment: the standard `OTEL_*` variables configure the SDK. */
+  readonly env: NodeJS.ProcessEnv;
+  /** Where finished spans go instead of the OTLP exporter (tests pass an in-memory exporter). */
+  readonly spanProcessors?: readonly SpanProcessor[];
+}
+
+export interface Tracing {
+  /** Spans leave the process over OTLP. */
+  readonly exporting: boolean;
+  /**
+   * Flushes finished spans (at most {@link TRACING_SHUTDOWN_TIMEOUT_MS}), then unregisters
+   * tracing. Never rejects: an unreachable collector must not hold up or fail a shutdown.
+   */
+  shutdown(): Promise<void>;
+}
+
+export const TRACING_SHUTDOWN_TIMEOUT_MS = 2_000;
+
+/**
+ * The OTLP endpoint for traces, when one is configured and is a URL. An invalid value leaves
+ * export off here; the app's configuration check then stops the process naming the variable.
+ */
+export function otlpTracesEndpoint(env: NodeJS.ProcessEnv): string | undefined {
+  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (!endpoint || !URL.canParse(endpoint)) return undefined;
+  return endpoint;
+}
+
+/**
+ * Starts the OpenTelemetry SDK: W3C trace context propagation, HTTP server/client (node:http
+ * and undici/fetch), ioredis and Fastify instrumentation. Call it before any other module is
+ * loaded (each app's `instrument.ts`, imported first by `main.ts`): ioredis is instrumented
+ * when it is required.
+ *
+ * Spans are exported by OTLP (protocol, headers, sampler: the standard `OTEL_*` variables) only
+ * when `OTEL_EXPORTER_OTLP_ENDPOINT` (or `…_TRACES_ENDPOINT`) is set. Otherwise spans are still
+ * created, so trace ids reach logs and stream entries, but go nowhere and nothing reports
+ * errors. Metrics are Prometheus (prom-client) and logs are pino, so the SDK exports neither.
+ */
+export function startTracing(options: TracingOptions): Tracing {
+  const exporting = options.spanProcessors === undefined && otlpTracesEndpoint(options.env) !== undefined;
+  const instrumentations: Instrumentation[] = [
+    new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => isOperationalPath(request.url ?? '') }),
+    new UndiciInstrumentation(),
+    // Only inside a request or message span: the consumer loops' idle blocking reads would
+    // otherwise each start a trace of their own.
+    new IORedisInstrumentation({ requireParentSpan: true }),
+    fastifyInstrumentation,
+  ];
+  const spanProcessors = options.spanProcessors ?? (exporting ? undefined : [new NoopSpanProcessor()]);
+  const sdk = new NodeSDK({
+    serviceName: options.env.OTEL_SERVICE_NAME || options.serviceName,
+    instrumentations,
+    metricReaders: [],
+    logRecordProcessors: [],
+    // Undefined: the SDK builds the OTLP exporter from the OTEL_* variables.
+    ...(spanProcessors === undefined ? {} : { spanProcessors: [...spanProcessors] }),
+  });
+  sdk.start();
+  // A no-op unless a previous Tracing of this process was shut down (tests start it again).
+  fastifyInstrumentation.enable();
+
+  let stopped: Promise<void> | undefined;
+  return {
+    exporting,
+    shutdown() {
+      stopped ??= (async () => {
+        let timer: NodeJS.Timeout | undefined;
+        const deadline = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, TRACING_SHUTDOWN_TIMEOUT_MS);
+        });
+        // A flush that fails (collector down) only loses the last spans.
+        await Promise.race([sdk.shutdown().catch(() => undefined), deadline]);
+        clearTimeout(timer);
+        for (const instrumentation of instrumentations) instrumentation.disable();
+        trace.disable();
+        context.disable();
+        propagation.disable();
+      })();
+      return stopped;
+    },
+  };
+}
