@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { freePort } from './ports';
+import { freePort } from '@skyway/local-redis';
 
 export type AppName = 'main-service' | 'provider-service' | 'mock-supplier';
 

@@ -1,6 +1,5 @@
 export * from './app-process';
 export * from './eventually';
 export * from './isolation';
-export * from './ports';
 export * from './provision';
-export * from './redis-server';
+export { freePort, isRedisServerInstalled, startRedisServer, type RedisServer, type RedisServerOptions } from '@skyway/local-redis';

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { isRedisServerInstalled, startRedisServer } from './redis-server';
+import { isRedisServerInstalled, startRedisServer } from '@skyway/local-redis';
 
 export interface ProvisionedRedis {
   readonly url: string;

@@ -2,8 +2,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Redis from 'ioredis';
 import { freePort } from './ports';
+import { redisAnswers } from './probe';
 
 export interface RedisServerOptions {
   /** Turn on the append-only file with this fsync policy (for durability tests). */
@@ -12,9 +12,14 @@ export interface RedisServerOptions {
   readonly dir?: string;
   /** Listen on this port (to restart a server where clients expect it). */
   readonly port?: number;
+  /**
+   * Run it in its own process group, so a Ctrl-C in the terminal reaches only its owner, which then
+   * stops it last, after the processes that use it.
+   */
+  readonly ownProcessGroup?: boolean;
 }
 
-/** A private `redis-server` child process, owned by the test that started it. */
+/** A private `redis-server` child process, owned by the process that started it. */
 export interface RedisServer {
   readonly url: string;
   readonly port: number;
@@ -37,19 +42,10 @@ function exited(child: ChildProcess): Promise<void> {
 
 async function waitForPing(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  while (!(await redisAnswers(url))) {
     if (child.exitCode !== null) throw new Error(`redis-server exited early with code ${child.exitCode}`);
-    const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      if ((await client.ping()) === 'PONG') return;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`redis-server did not answer at ${url} within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    } finally {
-      client.disconnect();
-    }
+    if (Date.now() > deadline) throw new Error(`redis-server did not answer at ${url} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
 
@@ -59,7 +55,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'skyway-redis-'));
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no'];
   args.push(...(options.appendfsync ? ['--appendonly', 'yes', '--appendfsync', options.appendfsync] : ['--appendonly', 'no']));
-  const child = spawn('redis-server', args, { stdio: 'ignore' });
+  const child = spawn('redis-server', args, { stdio: 'ignore', detached: options.ownProcessGroup ?? false });
   const url = `redis://127.0.0.1:${port}`;
   const killOnExit = (): void => void child.kill('SIGKILL');
   process.once('exit', killOnExit);

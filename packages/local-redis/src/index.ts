@@ -1,0 +1,3 @@
+export * from './ports';
+export * from './probe';
+export * from './redis-server';

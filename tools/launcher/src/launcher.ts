@@ -1,0 +1,146 @@
+import { isRedisServerInstalled, redisAnswers, startRedisServer, type RedisServer } from '@skyway/local-redis';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { banner } from './banner';
+import type { LauncherConfig } from './config';
+import { lineFormatter } from './log-lines';
+import { spawnService, type ExitStatus, type ServiceProcess } from './service-process';
+import { planServices, type ServicePlan } from './services';
+
+/** How long an app may take to shut down after SIGTERM: above the apps' own 10 s shutdown deadline. */
+export const CHILD_GRACE_MS = 12_000;
+/** After this, the launcher says which service is not ready yet (and keeps running). */
+export const READY_TIMEOUT_MS = 60_000;
+
+export const HOW_TO_GET_REDIS =
+  'install Redis (Debian/Ubuntu: apt-get install -y redis-server; macOS: brew install redis) so a private one can be started, ' +
+  'or set REDIS_URL=redis://host:port to one that runs';
+
+export interface LauncherIo {
+  /** Writes one line for the user. */
+  readonly print: (line: string) => void;
+  readonly colour: boolean;
+  /** The environment the apps inherit (the launcher's own values go on top). */
+  readonly env: NodeJS.ProcessEnv;
+  readonly now: () => Date;
+}
+
+type StopReason =
+  | { readonly kind: 'signal'; readonly signal: NodeJS.Signals }
+  | { readonly kind: 'exited'; readonly name: string; readonly status: ExitStatus };
+
+export interface Launcher {
+  /** Runs until a stop is requested or an app exits; resolves to the process exit code. */
+  run(): Promise<number>;
+  /** First call: stop everything in order. A second call: kill the apps now. */
+  requestStop(signal: NodeJS.Signals): void;
+}
+
+const describeExit = (status: ExitStatus): string => (status.signal ? `signal ${status.signal}` : `code ${status.code}`);
+
+export function createLauncher(config: LauncherConfig, io: LauncherIo, repoRoot: string): Launcher {
+  const children: ServiceProcess[] = [];
+  let reason: StopReason | undefined;
+  let resolveStop: (reason: StopReason) => void = () => undefined;
+  const stopRequested = new Promise<StopReason>((resolve) => (resolveStop = resolve));
+  const stop = (next: StopReason): void => {
+    if (reason) return;
+    reason = next;
+    resolveStop(next);
+  };
+  const entry = (name: ServicePlan['name']) => join(repoRoot, 'apps', name, 'dist', 'main.js');
+  // Last resort if the launcher dies of an error: no app outlives it.
+  process.once('exit', () => children.forEach((child) => child.kill()));
+
+  async function provideRedis(): Promise<{ url: string; server?: RedisServer } | undefined> {
+    if (await redisAnswers(config.redisUrl)) {
+      io.print(`[launcher] using the Redis at ${config.redisUrl}`);
+      return { url: config.redisUrl };
+    }
+    if (!isRedisServerInstalled()) {
+      io.print(`[launcher] nothing answers at ${config.redisUrl} and redis-server is not on PATH: ${HOW_TO_GET_REDIS}`);
+      return undefined;
+    }
+    const server = await startRedisServer({ ownProcessGroup: true });
+    io.print(
+      `[launcher] nothing answers at ${config.redisUrl}: started a private redis-server at ${server.url} ` +
+        `(pid ${server.pid}, no persistence, data dir ${server.dir}); it stops when the launcher does`,
+    );
+    return { url: server.url, server };
+  }
+
+  async function whenReady(plan: ServicePlan, deadline: number): Promise<true | string> {
+    let last = 'no answer yet';
+    while (!reason && Date.now() < deadline) {
+      try {
+        const response = await fetch(`${plan.url}/health/ready`, { signal: AbortSignal.timeout(1_000) });
+        if (response.ok) return true;
+        last = `/health/ready answers ${response.status} ${await response.text()}`;
+      } catch {
+        // not listening yet
+      }
+      await sleep(200);
+    }
+    return last;
+  }
+
+  async function announceWhenReady(plans: ServicePlan[], redis: { url: string; server?: RedisServer }): Promise<void> {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    const results = await Promise.all(plans.map(async (plan) => [plan.name, await whenReady(plan, deadline)] as const));
+    if (reason) return;
+    const notReady = results.filter(([, result]) => result !== true);
+    if (notReady.length > 0) {
+      for (const [name, why] of notReady) io.print(`[launcher] ${name} is not ready after ${READY_TIMEOUT_MS / 1000} s: ${why}`);
+      return;
+    }
+    const facts = { services: plans, redis: { url: redis.url, private: redis.server !== undefined }, token: config.journeyApiToken, today: io.now() };
+    for (const line of banner(facts)) io.print(line);
+  }
+
+  async function run(): Promise<number> {
+    const missing = (['mock-supplier', 'provider-service', 'main-service'] as const).filter((name) => !existsSync(entry(name)));
+    if (missing.length > 0) {
+      io.print(`[launcher] not built: ${missing.join(', ')}; run \`pnpm build\` first (\`pnpm start\` does)`);
+      return 1;
+    }
+    const redis = await provideRedis();
+    if (!redis) return 1;
+
+    const plans = planServices(config, redis.url);
+    const width = Math.max(...plans.map((plan) => plan.name.length));
+    plans.forEach((plan, index) => {
+      if (reason) return;
+      const format = lineFormatter(plan.name, index, width, io.colour);
+      const child = spawnService({ name: plan.name, entry: entry(plan.name), env: { ...io.env, ...plan.env }, onLine: (line) => io.print(format(line)) });
+      children.push(child);
+      io.print(`[launcher] started ${plan.name} (pid ${child.pid}) on ${plan.url}`);
+      void child.exited.then((status) => stop({ kind: 'exited', name: plan.name, status }));
+    });
+    void announceWhenReady(plans, redis);
+
+    const why = await stopRequested;
+    io.print(
+      why.kind === 'signal'
+        ? `[launcher] ${why.signal}: stopping every service`
+        : `[launcher] ${why.name} exited unexpectedly (${describeExit(why.status)}): stopping the others`,
+    );
+    const statuses = await Promise.all(children.map(async (child) => [child.name, await child.stop(CHILD_GRACE_MS)] as const));
+    for (const [name, status] of statuses) io.print(`[launcher] ${name} stopped (${describeExit(status)})`);
+    if (redis.server) {
+      await redis.server.stop();
+      io.print('[launcher] private redis-server stopped');
+    }
+    const clean = why.kind === 'signal' && statuses.every(([, status]) => status.code === 0);
+    return clean ? 0 : 1;
+  }
+
+  return {
+    run,
+    requestStop(signal) {
+      if (!reason) return stop({ kind: 'signal', signal });
+      io.print(`[launcher] ${signal} again: killing every service now`);
+      children.forEach((child) => child.kill());
+    },
+  };
+}

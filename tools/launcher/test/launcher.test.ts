@@ -1,0 +1,139 @@
+import { redisAnswers } from '@skyway/local-redis';
+import { freePort, repoRoot, testRedisUrl, uniqueKeyPrefix } from '@skyway/testkit';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEV_JOURNEY_API_TOKEN } from '../src/config';
+
+const entry = join(repoRoot(), 'tools', 'launcher', 'dist', 'main.js');
+
+interface LauncherRun {
+  readonly pid: number;
+  output(): string;
+  readonly exited: Promise<number | NodeJS.Signals | null>;
+  signal(signal: NodeJS.Signals): void;
+}
+
+/** `node tools/launcher/dist/main.js` as a user would run it (after `pnpm build`), on free ports. */
+async function launch(env: Record<string, string>): Promise<LauncherRun & { mainUrl: string; ports: number[] }> {
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`pnpm build\` first`);
+  const ports = [await freePort(), await freePort(), await freePort()];
+  const child = spawn(process.execPath, [entry], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      MAIN_SERVICE_PORT: String(ports[0]),
+      PROVIDER_SERVICE_PORT: String(ports[1]),
+      MOCK_SUPPLIER_PORT: String(ports[2]),
+      SUPPLIER_LATENCY_MS: '0',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+  const killOnExit = (): void => void child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  void exited.then(() => process.removeListener('exit', killOnExit));
+  return {
+    pid: child.pid as number,
+    output: () => output,
+    exited,
+    signal: (signal) => void child.kill(signal),
+    mainUrl: `http://127.0.0.1:${ports[0]}`,
+    ports,
+  };
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function answersHttp(url: string): Promise<boolean> {
+  try {
+    await fetch(url, { signal: AbortSignal.timeout(1_000) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(what: string, condition: () => boolean | Promise<boolean>, run: LauncherRun, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; launcher output:\n${run.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Every `(pid N)` the launcher announced: the private redis-server and each app. */
+const announcedPids = (output: string): number[] => [...output.matchAll(/\(pid (\d+)/g)].map((match) => Number(match[1]));
+
+describe('pnpm start launcher', () => {
+  it('starts a private redis-server when nothing answers at REDIS_URL, runs the apps, and leaves nothing behind on SIGINT', async () => {
+    const run = await launch({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+    try {
+      await waitFor('main-service to be ready', async () => (await fetch(`${run.mainUrl}/health/ready`).catch(() => undefined))?.ok === true, run);
+      await waitFor('the banner', () => run.output().includes('Skyway is running'), run);
+    } catch (error) {
+      run.signal('SIGKILL');
+      throw error;
+    }
+    const output = run.output();
+    const privateRedis = /started a private redis-server at (redis:\/\/\S+) \(pid/.exec(output)?.[1];
+    expect(privateRedis).toBeDefined();
+    expect(await redisAnswers(privateRedis as string)).toBe(true);
+    const pids = announcedPids(output);
+    expect(pids).toHaveLength(4);
+    expect(pids.every(isRunning)).toBe(true);
+    expect(output).toMatch(/^main-service +\| .*Server listening/m);
+    expect(output).toMatch(/^mock-supplier +\| .*Server listening/m);
+    expect(output).toContain(`Development JOURNEY_API_TOKEN (journey writes): ${DEV_JOURNEY_API_TOKEN}`);
+    expect(output).toContain(`curl -N ${run.mainUrl}/api/flights/search/<search_id>/stream`);
+
+    run.signal('SIGINT');
+    expect(await run.exited).toBe(0);
+    expect(pids.filter(isRunning)).toEqual([]);
+    expect(await redisAnswers(privateRedis as string)).toBe(false);
+    for (const port of run.ports) expect(await answersHttp(`http://127.0.0.1:${port}/health/live`)).toBe(false);
+    expect(run.output()).toContain('[launcher] private redis-server stopped');
+  }, 60_000);
+
+  it('uses the Redis at REDIS_URL when one answers, and stops the others and exits 1 when an app dies', async () => {
+    // PROVIDER_CONCURRENCY=0 is invalid: provider-service exits 1 at start.
+    const run = await launch({ REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: uniqueKeyPrefix('launcher'), PROVIDER_CONCURRENCY: '0' });
+    const timer = setTimeout(() => run.signal('SIGKILL'), 30_000);
+    try {
+      expect(await run.exited).toBe(1);
+    } finally {
+      clearTimeout(timer);
+    }
+    const output = run.output();
+    expect(output).toContain(`[launcher] using the Redis at ${testRedisUrl()}`);
+    expect(output).toMatch(/^provider-service +\| provider-service: invalid configuration: PROVIDER_CONCURRENCY /m);
+    expect(output).toContain('[launcher] provider-service exited unexpectedly (code 1): stopping the others');
+    const pids = announcedPids(output);
+    expect(pids).toHaveLength(3);
+    expect(pids.filter(isRunning)).toEqual([]);
+  }, 60_000);
+
+  it('says in one line how to get Redis when none answers and redis-server is not on PATH', async () => {
+    const run = await launch({ REDIS_URL: `redis://127.0.0.1:${await freePort()}`, PATH: '/nonexistent' });
+    expect(await run.exited).toBe(1);
+    expect(run.output().trim().split('\n')).toEqual([
+      expect.stringMatching(/redis-server is not on PATH: install Redis \(Debian\/Ubuntu: apt-get install -y redis-server; .*or set REDIS_URL=/),
+    ]);
+  });
+
+  it('refuses invalid configuration with one line naming the variable', async () => {
+    const run = await launch({ MAIN_SERVICE_PORT: 'abc' });
+    expect(await run.exited).toBe(1);
+    expect(run.output().trim().split('\n')).toEqual([expect.stringMatching(/^launcher: invalid configuration: MAIN_SERVICE_PORT /)]);
+  });
+});
