@@ -1,5 +1,6 @@
 export * from './app-process';
 export * from './eventually';
 export * from './isolation';
+export * from './prometheus-text';
 export * from './provision';
 export { freePort, isRedisServerInstalled, startRedisServer, type RedisServer, type RedisServerOptions } from '@skyway/local-redis';
