@@ -1,15 +1,25 @@
 import fastifySse from '@fastify/sse';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { SearchStore } from '@skyway/search-state';
 import { healthPlugin, loggerOptions, redisPlugin, redisReady } from '@skyway/service-runtime';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { MainServiceConfig } from './config';
 import errorEnvelope from './plugins/app/error-envelope';
+import flightSearch from './plugins/flight-search';
+import flightsRoutes from './routes/api/flights';
+import type { SearchFanoutObserver } from './search/search-fanout';
 
 /** Collaborators a test may replace; production uses the defaults. */
 export interface MainServiceDeps {
   /** The clock: search date rules and timeouts read it. */
   readonly now?: () => Date;
+  /** A search store to use instead of the default one (the test then closes it). */
+  readonly searchStore?: SearchStore;
+  /** Hook points for metrics on the SSE fan-out. */
+  readonly searchFanoutObserver?: SearchFanoutObserver;
+  /** SSE heartbeat interval (tests shorten it). */
+  readonly sseHeartbeatMs?: number;
 }
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -32,7 +42,13 @@ export async function buildApp(config: MainServiceConfig, deps: MainServiceDeps 
 
   await app.register(redisPlugin, { url: config.redisUrl, keyPrefix: config.redisKeyPrefix, service: 'main-service' });
   await app.register(errorEnvelope);
-  await app.register(fastifySse, { heartbeatInterval: SSE_HEARTBEAT_MS });
+  await app.register(fastifySse, { heartbeatInterval: deps.sseHeartbeatMs ?? SSE_HEARTBEAT_MS });
+  await app.register(flightSearch, {
+    config,
+    ...(deps.searchStore ? { store: deps.searchStore } : {}),
+    ...(deps.searchFanoutObserver ? { observer: deps.searchFanoutObserver } : {}),
+  });
+  await app.register(flightsRoutes, { config });
   await app.register(healthPlugin, { checks: { redis: redisReady(app.redis) } });
   return app;
 }

@@ -35,6 +35,7 @@ describe('main-service configuration', () => {
     ['LOG_LEVEL', 'loud'],
     ['SEARCH_TIMEOUT_MS', '-1'],
     ['JOURNEY_API_TOKEN', 'short'],
+    ['SEARCH_TTL_MS', '1000'],
   ])('rejects %s=%s with an error naming the variable', (name, value) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`^${name} `));

@@ -3,4 +3,5 @@ export * from './eventually';
 export * from './isolation';
 export * from './prometheus-text';
 export * from './provision';
+export * from './sse-client';
 export { freePort, isRedisServerInstalled, startRedisServer, type RedisServer, type RedisServerOptions } from '@skyway/local-redis';

@@ -1,0 +1,119 @@
+import { createRedisClient } from '@skyway/redis-connection';
+import {
+  isOverdue,
+  searchResultCodec,
+  searchView,
+  SearchStore,
+  type SearchState,
+} from '@skyway/search-state';
+import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
+import type { MainServiceConfig } from '../config';
+import { ResultStreamReader } from '../search/result-reader';
+import { SearchFanout, type SearchFanoutObserver } from '../search/search-fanout';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    searchStore: SearchStore;
+    /** SSE viewers of this process, per search. */
+    searchFanout: SearchFanout;
+    /** This process's one reader of `flight.search.results`. */
+    searchResults: ResultStreamReader;
+    /** The stored state, moved to failed (SEARCH_TIMEOUT) first if its deadline has passed. */
+    currentSearchState(searchId: string): Promise<SearchState | null>;
+  }
+}
+
+export interface FlightSearchOptions {
+  readonly config: MainServiceConfig;
+  /** A store a test wants used instead of the default (it then owns closing it). */
+  readonly store?: SearchStore;
+  readonly observer?: SearchFanoutObserver;
+}
+
+/** A failed deadline check (Redis down) is tried again this much later. */
+const DEADLINE_RETRY_MS = 1_000;
+
+function fieldValue(fields: readonly string[], name: string): string | undefined {
+  for (let index = 0; index < fields.length; index += 2) if (fields[index] === name) return fields[index + 1];
+  return undefined;
+}
+
+/**
+ * Flight search plumbing shared by the routes: the search store, the ONE blocking reader of
+ * `flight.search.results` per process (its own connection), and the in-process fan-out to SSE
+ * viewers. Entries for searches nobody here watches are skipped before they are parsed.
+ *
+ * SEARCH_TIMEOUT is enforced by whoever observes the search: the deadline is stored in the state;
+ * reading a search past it (snapshot, SSE connect) and a per-search timer held while it has viewers
+ * here both apply the `deadline` change, atomically, so with any number of replicas, and with no
+ * provider running, exactly one `failed` is published and every viewer gets it.
+ */
+const flightSearch: FastifyPluginAsync<FlightSearchOptions> = async (app, { config, store: givenStore, observer }) => {
+  const log = app.log.child({ component: 'flight-search' });
+  const store =
+    givenStore ?? new SearchStore({ redisUrl: config.redisUrl, commands: app.redis, keys: app.redisKeys, service: 'main-service', transactionConnections: 2 });
+
+  async function currentSearchState(searchId: string): Promise<SearchState | null> {
+    const state = await store.get(searchId);
+    if (state === null || !isOverdue(state, app.now())) return state;
+    return (await store.change(searchId, { kind: 'deadline' }, { now: app.now() }))?.state ?? null;
+  }
+
+  async function enforceDeadline(searchId: string): Promise<void> {
+    try {
+      const state = await currentSearchState(searchId);
+      if (state === null) fanout.endLost(searchId);
+      else if (state.status === 'processing') fanout.watchDeadline(searchId, state.deadline_at);
+      else fanout.publish(searchView(state));
+    } catch (error) {
+      log.warn({ err: error, search_id: searchId }, 'deadline check failed; retrying');
+      fanout.watchDeadline(searchId, app.now().getTime() + DEADLINE_RETRY_MS);
+    }
+  }
+
+  const fanout = new SearchFanout({
+    now: app.now,
+    onDeadline: (searchId) => void enforceDeadline(searchId),
+    ...(observer ? { observer } : {}),
+  });
+
+  let lastReaderError = '';
+  const blocking = createRedisClient(config.redisUrl, {
+    connectionName: 'main-service:results-reader',
+    blocking: true,
+    onError: (error) => {
+      if (error.message !== lastReaderError) log.warn({ err: error }, 'redis reader connection error');
+      lastReaderError = error.message;
+    },
+  });
+  const reader = new ResultStreamReader({
+    blocking,
+    stream: app.redisKeys.searchResults,
+    logger: log,
+    onEntries: (entries) => {
+      for (const [id, fields] of entries) {
+        const searchId = fieldValue(fields, 'search_id');
+        if (searchId === undefined || !fanout.has(searchId)) continue;
+        const decoded = searchResultCodec.decode(fields);
+        if (decoded.ok) fanout.publish(decoded.value);
+        else log.warn({ entryId: id, search_id: searchId, reason: decoded.error.reason }, 'malformed result entry skipped');
+      }
+    },
+  });
+
+  app.decorate('searchStore', store);
+  app.decorate('searchFanout', fanout);
+  app.decorate('searchResults', reader);
+  app.decorate('currentSearchState', currentSearchState);
+
+  app.addHook('onReady', async () => reader.start());
+  // Open SSE responses would hold the server open: end them first (clients reconnect with Last-Event-ID).
+  app.addHook('preClose', async () => fanout.endAll());
+  app.addHook('onClose', async () => {
+    await reader.stop();
+    if (givenStore === undefined) await store.close();
+  });
+};
+
+export default fp(flightSearch, { name: 'flight-search', fastify: '5.x', dependencies: ['redis'] });

@@ -1,0 +1,164 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import {
+  ErrorEnvelope,
+  FlightSearchAccepted,
+  FlightSearchRequest,
+  normaliseSearchRequest,
+  SearchId,
+  SearchSnapshot,
+} from '@skyway/contracts';
+import { RedisUnavailableError } from '@skyway/redis-connection';
+import { isTerminal, parseLastEventId, searchView, type SearchState, type TraceContext } from '@skyway/search-state';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { MainServiceConfig } from '../../../config';
+import { sendEnvelope } from '../../../plugins/app/error-envelope';
+import { encodeEvents, type SseSink } from '../../../search/search-fanout';
+
+export interface FlightsRoutesOptions {
+  readonly config: MainServiceConfig;
+}
+
+const SearchParams = Type.Object({ search_id: SearchId }, { additionalProperties: false });
+
+/** A viewer whose socket buffers more than this is too slow to keep: it is dropped and may resume. */
+export const MAX_SSE_BUFFERED_BYTES = 1_048_576;
+
+const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
+
+/** Incoming W3C trace context, carried on the request entry (the telemetry plugin may set its own). */
+function traceContextOf(request: FastifyRequest): TraceContext {
+  const { traceparent, tracestate } = request.headers;
+  if (typeof traceparent !== 'string' || !TRACEPARENT.test(traceparent)) return {};
+  return typeof tracestate === 'string' && tracestate.length <= 512 ? { traceparent, tracestate } : { traceparent };
+}
+
+export function streamPath(searchId: string): string {
+  return `/api/flights/search/${searchId}/stream`;
+}
+
+function snapshotOf(state: SearchState): SearchSnapshot {
+  const data: SearchSnapshot['data'] = { search_id: state.search_id, status: state.status };
+  if (state.status === 'failed') return { success: true, data: { ...data, error: state.error ?? { code: 'SUPPLIERS_UNAVAILABLE', message: 'The search failed' } } };
+  const results = [...state.results];
+  return { success: true, data: state.status === 'completed' ? { ...data, results, total_results: results.length } : { ...data, results } };
+}
+
+/** Writes go straight to the socket, each frame encoded once for all viewers; never to a closed one. */
+function sseSink(reply: FastifyReply): SseSink {
+  return {
+    write(frame) {
+      const raw = reply.raw;
+      if (!reply.sse.isConnected || raw.destroyed || raw.writableEnded) return false;
+      raw.write(frame);
+      if (raw.writableLength > MAX_SSE_BUFFERED_BYTES) {
+        reply.log.warn({ buffered: raw.writableLength }, 'SSE client too slow; disconnecting it');
+        raw.destroy();
+        return false;
+      }
+      return true;
+    },
+    end() {
+      reply.sse.close();
+    },
+  };
+}
+
+/**
+ * The flight search API (SPEC §3): start a search, follow it over SSE, or poll its snapshot.
+ * Payload schemas come from @skyway/contracts; validation errors become the 400 envelope.
+ */
+const flightsRoutes: FastifyPluginAsyncTypebox<FlightsRoutesOptions> = async (app, { config }) => {
+  app.post(
+    '/api/flights/search',
+    {
+      schema: {
+        tags: ['flights'],
+        summary: 'Start a flight search',
+        body: FlightSearchRequest,
+        response: { 202: FlightSearchAccepted, 400: ErrorEnvelope, 503: ErrorEnvelope },
+      },
+    },
+    async (request, reply) => {
+      const normalised = normaliseSearchRequest(request.body, app.now());
+      if (!normalised.ok) return sendEnvelope(reply, 400, 'Invalid request', normalised.error);
+      const searchId = randomUUID();
+      await app.searchStore.create(normalised.value, {
+        searchId,
+        now: app.now(),
+        timeoutMs: config.searchTimeoutMs,
+        ttlMs: config.searchTtlMs,
+        trace: traceContextOf(request),
+      });
+      request.log.info({ search_id: searchId, ...normalised.value }, 'search submitted');
+      const body: FlightSearchAccepted = {
+        success: true,
+        message: 'Search request submitted',
+        data: { search_id: searchId, status: 'processing' },
+      };
+      return reply.code(202).header('location', streamPath(searchId)).send(body);
+    },
+  );
+
+  app.get(
+    '/api/flights/search/:search_id',
+    {
+      schema: {
+        tags: ['flights'],
+        summary: 'The current state of a search (for clients that poll)',
+        params: SearchParams,
+        response: { 200: SearchSnapshot, 400: ErrorEnvelope, 404: ErrorEnvelope, 503: ErrorEnvelope },
+      },
+    },
+    async (request, reply) => {
+      const state = await app.currentSearchState(request.params.search_id);
+      if (state === null) return sendEnvelope(reply, 404, 'Search not found');
+      return snapshotOf(state);
+    },
+  );
+
+  app.get(
+    '/api/flights/search/:search_id/stream',
+    {
+      sse: 'only',
+      schema: {
+        tags: ['flights'],
+        summary: 'Follow a search over Server-Sent Events',
+        description:
+          'Events carry `id: <n>`; reconnect with `Last-Event-ID` to resume without gaps or duplicates. ' +
+          '`processing` (cumulative results), then `completed` with results and `completed` with `total_results`, ' +
+          'or `failed` with `{code, message}`; then the server ends the stream.',
+        params: SearchParams,
+        response: { 400: ErrorEnvelope, 404: ErrorEnvelope, 503: ErrorEnvelope },
+      },
+    },
+    async (request, reply) => {
+      const searchId = request.params.search_id;
+      if (!app.searchResults.isReady()) throw new RedisUnavailableError('results stream reader not started yet');
+      // Subscribe BEFORE reading the state: what arrives meanwhile is buffered, then de-duplicated by id.
+      const subscription = app.searchFanout.subscribe(searchId, sseSink(reply));
+      let state: SearchState | null;
+      try {
+        state = await app.currentSearchState(searchId);
+      } catch (error) {
+        subscription.close();
+        throw error;
+      }
+      if (state === null) {
+        subscription.close();
+        return sendEnvelope(reply, 404, 'Search not found');
+      }
+      reply.sse.keepAlive();
+      reply.sse.onClose(() => subscription.close());
+      reply.sse.sendHeaders();
+      request.log.info({ search_id: searchId, status: state.status }, 'search stream opened');
+      subscription.start(encodeEvents(searchView(state)), parseLastEventId(request.headers['last-event-id']));
+      // A finished search whose events the client already has: nothing to send, end the stream.
+      if (isTerminal(state)) subscription.end();
+      else app.searchFanout.watchDeadline(searchId, state.deadline_at);
+    },
+  );
+};
+
+export default flightsRoutes;
