@@ -1,0 +1,55 @@
+import { freePort, isolatedRedis, type IsolatedRedis } from '@skyway/testkit';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from './compose-file';
+
+/**
+ * What the Dockerfile's build stage produces, without Docker: `pnpm deploy --prod` of an app (its
+ * folder plus production dependencies only, workspace packages as their built dist), started the
+ * way the image starts it. A runtime dependency declared as a devDependency fails here.
+ */
+describe('production bundle (pnpm deploy --prod, as in infra/Dockerfile)', () => {
+  let redis: IsolatedRedis;
+  const bundles: string[] = [];
+  beforeAll(async () => {
+    redis = await isolatedRedis('bundle');
+  });
+  afterAll(async () => {
+    await redis.cleanup();
+    for (const dir of bundles) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each(['mock-supplier', 'provider-service', 'main-service'])('%s starts from its bundle, answers ready, and stops on SIGTERM', async (app) => {
+    const dir = mkdtempSync(join(tmpdir(), `skyway-bundle-${app}-`));
+    bundles.push(dir);
+    await promisify(execFile)('pnpm', ['deploy', '--legacy', `--filter=@skyway/${app}`, '--prod', '--offline', join(dir, app)], { cwd: REPO_ROOT });
+    const bundle = join(dir, app);
+    expect(existsSync(join(bundle, 'node_modules', 'jest'))).toBe(false);
+
+    const port = await freePort();
+    const child = spawn(process.execPath, ['dist/main.js'], {
+      cwd: bundle,
+      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix, SUPPLIER_URLS: 'http://127.0.0.1:9' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
+    try {
+      const deadline = Date.now() + 20_000;
+      let ready = false;
+      while (!ready && child.exitCode === null && Date.now() < deadline) {
+        ready = (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined))?.ok === true;
+        if (!ready) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect([ready, output]).toEqual([true, expect.any(String)]);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  }, 60_000);
+});
