@@ -49,7 +49,12 @@ export async function buildApp(config: MainServiceConfig, deps: MainServiceDeps 
     ...(deps.searchFanoutObserver ? { observer: deps.searchFanoutObserver } : {}),
   });
   await app.register(flightsRoutes, { config });
-  await app.register(healthPlugin, { checks: { redis: redisReady(app.redis) } });
+  await app.register(healthPlugin, {
+    checks: {
+      redis: redisReady(app.redis),
+      searchResults: async () => app.searchResults.isReady() || 'results stream reader not started',
+    },
+  });
   return app;
 }
 

@@ -15,7 +15,10 @@ describe('main-service health', () => {
       expect((await app.inject('/health/live')).statusCode).toBe(200);
       const ready = await app.inject('/health/ready');
       expect(ready.statusCode).toBe(503);
-      expect(ready.json()).toEqual({ status: 'not ready', checks: { redis: expect.stringMatching(/^redis /) } });
+      expect(ready.json()).toEqual({
+        status: 'not ready',
+        checks: { redis: expect.stringMatching(/^redis /), searchResults: 'results stream reader not started' },
+      });
     } finally {
       await app.close();
     }
