@@ -15,31 +15,46 @@ export type StrategyName = 'optimistic' | 'naive' | 'lua' | 'lock';
  *   collide again) and is capped at 50 ms so a retry stays well inside the deadline.
  * - A batch of up to 64 updates is one WATCH/EXEC: 64 writers in one process fit in one batch.
  */
-export const JOURNEY_STORE_DEFAULTS = {
-  strategy: 'optimistic' as StrategyName,
+export interface JourneyStoreSettings {
+  strategy: StrategyName;
   /** Transaction attempts per update before it ends as `conflict-exhausted`. */
-  maxAttempts: 10,
+  maxAttempts: number;
   /** Time per update, from the request, before it ends as `conflict-exhausted`. */
+  deadlineMs: number;
+  /** Full-jitter backoff after a conflict: the window starts here and doubles per attempt… */
+  backoffBaseMs: number;
+  /** …up to this cap (also the Retry-After hint of an exhausted update). */
+  backoffCapMs: number;
+  /** Updates of one journey combined into one transaction (group commit). */
+  maxBatchSize: number;
+  /** Dedicated transaction connections per store (WATCH is per connection). */
+  poolSize: number;
+  /** Waiting longer than this for a pooled connection counts as Redis unavailable (503). */
+  poolAcquireTimeoutMs: number;
+  /** Pooled connections idle this long are closed. */
+  poolIdleTimeoutMs: number;
+  /** Approximate length the change stream of each journey is trimmed to (`XADD MAXLEN ~`). */
+  changeStreamMaxLen: number;
+  /** `lock` strategy: how long a lock lives if its holder dies. */
+  lockTtlMs: number;
+  /** `naive` strategy: the original's artificial pause between read and write, widening the race. */
+  naiveDelayMs: number;
+}
+
+export const JOURNEY_STORE_DEFAULTS: Readonly<JourneyStoreSettings> = {
+  strategy: 'optimistic',
+  maxAttempts: 10,
   deadlineMs: 1_000,
   backoffBaseMs: 1,
   backoffCapMs: 50,
-  /** Updates of one journey combined into one transaction (group commit). */
   maxBatchSize: 64,
-  /** Dedicated transaction connections per store (WATCH is per connection). */
   poolSize: 8,
-  /** Waiting longer than this for a pooled connection counts as Redis unavailable (503). */
   poolAcquireTimeoutMs: 1_000,
-  /** Pooled connections idle this long are closed. */
   poolIdleTimeoutMs: 30_000,
-  /** Approximate length the change stream of each journey is trimmed to (`XADD MAXLEN ~`). */
   changeStreamMaxLen: 1_000,
-  /** `lock` strategy: how long a lock lives if its holder dies. */
   lockTtlMs: 2_000,
-  /** `naive` strategy: the original's artificial pause between read and write, widening the race. */
   naiveDelayMs: 0,
-} as const;
-
-export type JourneyStoreSettings = { -readonly [K in keyof typeof JOURNEY_STORE_DEFAULTS]: (typeof JOURNEY_STORE_DEFAULTS)[K] };
+};
 
 export interface JourneyStoreOptions extends Partial<JourneyStoreSettings> {
   /** Namespace for every key (empty in production; tests isolate by it). */
@@ -52,8 +67,7 @@ export interface JourneyStoreOptions extends Partial<JourneyStoreSettings> {
 export function resolveSettings(options: JourneyStoreOptions): JourneyStoreSettings {
   const settings: JourneyStoreSettings = { ...JOURNEY_STORE_DEFAULTS };
   for (const key of Object.keys(JOURNEY_STORE_DEFAULTS) as (keyof JourneyStoreSettings)[]) {
-    const value = options[key];
-    if (value !== undefined) (settings as Record<string, unknown>)[key] = value;
+    if (options[key] !== undefined) Object.assign(settings, { [key]: options[key] });
   }
   if (!Number.isInteger(settings.maxAttempts) || settings.maxAttempts < 1) throw new RangeError('maxAttempts must be an integer ≥ 1');
   if (!Number.isInteger(settings.maxBatchSize) || settings.maxBatchSize < 1) throw new RangeError('maxBatchSize must be an integer ≥ 1');

@@ -19,9 +19,12 @@ describe('the original race-condition challenge', () => {
   });
 
   const expectedStatus = (i: number) => STATUS_CYCLE[i % STATUS_CYCLE.length];
+  // A busy lock is retried within the same bounds as a conflict; these tests check that nothing is
+  // lost, so the lock strategy gets room to wait its turn on a loaded machine.
+  const options = (strategy: StrategyName) => (strategy === 'lock' ? { strategy, maxAttempts: 1_000, deadlineMs: 30_000 } : { strategy });
 
   it.each<StrategyName>(['optimistic', 'lua', 'lock'])('%s: 20 concurrent updates of SEG-001…SEG-020 are all applied', async (strategy) => {
-    const store = fixture.store({ strategy });
+    const store = fixture.store(options(strategy));
     await store.create(testJourney('JRN-TEST-001'));
 
     const outcomes = await Promise.all(
@@ -68,7 +71,7 @@ describe('the original race-condition challenge', () => {
   it.each<StrategyName>(['optimistic', 'lua', 'lock'])(
     '%s: 20 segment updates and 1 journey status update at once are all applied',
     async (strategy) => {
-      const store = fixture.store({ strategy });
+      const store = fixture.store(options(strategy));
       await store.create(testJourney('JRN-TEST-001'));
 
       const outcomes = await Promise.all([

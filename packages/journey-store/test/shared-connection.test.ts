@@ -1,0 +1,78 @@
+import { isolatedRedis, type IsolatedRedis } from '@skyway/testkit';
+import Redis from 'ioredis';
+import { StoreFixture, segmentId, testJourney } from './support';
+
+/**
+ * WATCH is per connection: EXEC and UNWATCH clear every watch of the connection. Concurrent
+ * transactions on one shared client therefore disarm each other and lose updates with no error.
+ */
+describe('WATCH on a shared connection', () => {
+  let redis: IsolatedRedis;
+  let fixture: StoreFixture;
+  beforeEach(async () => {
+    redis = await isolatedRedis('journey-shared-connection');
+    fixture = await StoreFixture.connect(redis);
+  });
+  afterEach(async () => {
+    await fixture.close();
+    await redis.cleanup();
+  });
+
+  it('the trap: 20 concurrent WATCH/GET/MULTI/EXEC increments on one client all "succeed", yet most are lost', async () => {
+    const key = `${redis.prefix}counter`;
+    await redis.client.set(key, '0');
+    const shared = redis.client;
+    const increment = async (): Promise<boolean> => {
+      await shared.watch(key);
+      const value = Number(await shared.get(key));
+      return (await shared.multi().set(key, String(value + 1)).exec()) !== null;
+    };
+
+    const results = await Promise.all(Array.from({ length: 20 }, increment));
+
+    const succeeded = results.filter(Boolean).length;
+    const final = Number(await shared.get(key));
+    expect(succeeded).toBe(20);
+    expect(final).toBeLessThan(succeeded);
+  });
+
+  it('the store runs every WATCH on a dedicated pooled connection, never on the shared one, and loses nothing', async () => {
+    const connectionName = `tx-${redis.prefix.replace(/:/g, '')}`;
+    const store = fixture.store({ poolSize: 4, connectionName });
+    const otherProcess = fixture.store({ poolSize: 4, connectionName });
+    await store.create(testJourney('JRN-A', 20));
+    await store.create(testJourney('JRN-B', 20));
+    const sharedAddress = /addr=(\S+)/.exec(String(await fixture.redis.client('INFO')))?.[1];
+
+    const monitor = await new Redis(redis.url).monitor();
+    const watchSources: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      if (args[0]?.toLowerCase() === 'watch' && args[1]?.startsWith(redis.prefix)) watchSources.push(source);
+    });
+    let committed = 0;
+    try {
+      const outcomes = await Promise.all(
+        ['JRN-A', 'JRN-B'].flatMap((journeyId) =>
+          Array.from({ length: 64 }, (_, i) =>
+            (i % 2 === 0 ? store : otherProcess).updateSegmentStatus(journeyId, segmentId((i % 20) + 1), 'Boarding'),
+          ),
+        ),
+      );
+      committed = outcomes.filter((outcome) => outcome.kind === 'committed').length;
+      await redis.client.ping(); // MONITOR output of the last commands arrives before this reply
+    } finally {
+      monitor.disconnect();
+    }
+
+    expect(sharedAddress).toEqual(expect.stringMatching(/^127\.0\.0\.1:\d+$/));
+    expect(watchSources.length).toBeGreaterThan(0);
+    expect(watchSources).not.toContain(sharedAddress);
+    expect(committed).toBe(128);
+    expect((await store.get('JRN-A'))?.version).toBe(65);
+    expect((await store.get('JRN-B'))?.version).toBe(65);
+    const clients = String(await redis.client.client('LIST'));
+    const pooled = clients.split('\n').filter((line) => line.includes(`name=${connectionName} `));
+    expect(pooled.length).toBeGreaterThan(0);
+    expect(pooled.length).toBeLessThanOrEqual(8); // two pools of 4
+  });
+});
