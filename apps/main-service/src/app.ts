@@ -2,6 +2,7 @@ import fastifySse from '@fastify/sse';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { SearchStore } from '@skyway/search-state';
 import { healthPlugin, loggerOptions, redisPlugin, redisReady } from '@skyway/service-runtime';
+import { redisConnectionMetrics, telemetryPlugin } from '@skyway/telemetry';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { MainServiceConfig } from './config';
@@ -40,7 +41,10 @@ export async function buildApp(config: MainServiceConfig, deps: MainServiceDeps 
   const now = deps.now ?? (() => new Date());
   app.decorate('now', now);
 
+  // First: it traces the routes registered after it and serves /metrics.
+  await app.register(telemetryPlugin);
   await app.register(redisPlugin, { url: config.redisUrl, keyPrefix: config.redisKeyPrefix, service: 'main-service' });
+  redisConnectionMetrics(app.metricsRegistry).watch(app.redis);
   await app.register(errorEnvelope);
   await app.register(fastifySse, { heartbeatInterval: deps.sseHeartbeatMs ?? SSE_HEARTBEAT_MS });
   await app.register(flightSearch, {

@@ -1,5 +1,6 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { healthPlugin, loggerOptions } from '@skyway/service-runtime';
+import { telemetryPlugin } from '@skyway/telemetry';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MockSupplierConfig } from './config';
@@ -22,6 +23,8 @@ export async function buildApp(config: MockSupplierConfig, deps: MockSupplierDep
     // 400 rather than silently dropped, and every bad parameter is reported at once.
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  // First: it traces the routes registered after it and serves /metrics.
+  await app.register(telemetryPlugin);
   await app.register(errorResponses);
   await app.register(healthPlugin, { checks: {} });
   await app.register(

@@ -1,4 +1,6 @@
+import { PROVIDER_GROUP, STREAMS } from '@skyway/contracts';
 import { healthPlugin, loggerOptions, redisPlugin, redisReady } from '@skyway/service-runtime';
+import { consumerGroupMetricsPlugin, redisConnectionMetrics, telemetryPlugin } from '@skyway/telemetry';
 import type { StreamConsumerObserver } from '@skyway/stream-consumer';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ProviderServiceConfig } from './config';
@@ -17,7 +19,14 @@ export interface ProviderServiceDeps {
  */
 export async function buildApp(config: ProviderServiceConfig, deps: ProviderServiceDeps = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: loggerOptions('provider-service', config) });
+  // First: it traces the routes registered after it and serves /metrics.
+  await app.register(telemetryPlugin);
   await app.register(redisPlugin, { url: config.redisUrl, keyPrefix: config.redisKeyPrefix, service: 'provider-service' });
+  redisConnectionMetrics(app.metricsRegistry).watch(app.redis);
+  await app.register(consumerGroupMetricsPlugin, {
+    redis: app.redis,
+    targets: [{ key: app.redisKeys.searchRequested, stream: STREAMS.searchRequested, group: PROVIDER_GROUP }],
+  });
   await app.register(searchWorker, {
     config,
     now: deps.now ?? (() => new Date()),

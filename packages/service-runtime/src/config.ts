@@ -21,6 +21,9 @@ export function commonEnv(defaultPort: number) {
     PORT: Type.Integer({ minimum: 0, maximum: 65_535, default: defaultPort }),
     LOG_LEVEL: Type.Union(LOG_LEVELS.map((level) => Type.Literal(level)), { default: 'info' }),
     LOG_PRETTY: Type.Boolean({ default: false, description: 'Human-readable logs via pino-pretty (development)' }),
+    // Read by the OpenTelemetry SDK itself (started before the configuration is parsed); checked
+    // here so a typo stops the process instead of silently exporting nothing.
+    OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Type.String({ pattern: '^(https?://\\S+)?$', description: 'OTLP collector; unset or empty = no trace export' })),
   };
 }
 

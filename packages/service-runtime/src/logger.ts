@@ -1,4 +1,5 @@
-import type { FastifyServerOptions } from 'fastify';
+import { traceLogFields } from '@skyway/telemetry';
+import type { FastifyReply, FastifyServerOptions } from 'fastify';
 import type { CommonConfig } from './config';
 
 /** Never logged: credentials in headers, and anything named like a secret. */
@@ -11,11 +12,24 @@ export const REDACTED_PATHS = [
   '*.password',
 ];
 
+/** Fastify's `request completed` line: the status plus what was asked, so the line stands alone. */
+function replySummary(reply: Pick<FastifyReply, 'statusCode'> & Partial<Pick<FastifyReply, 'request'>>): { statusCode: number; method?: string; route?: string } {
+  return { statusCode: reply.statusCode, method: reply.request?.method, route: reply.request?.routeOptions?.url };
+}
+
+/**
+ * JSON lines (pino-pretty when `LOG_PRETTY`): every line carries `service`, and `trace_id`/
+ * `span_id` when written inside a span; `request completed` carries method, route, status and
+ * `responseTime`; secrets are redacted.
+ */
 export function loggerOptions(service: string, config: Pick<CommonConfig, 'logLevel' | 'logPretty'>): FastifyServerOptions['logger'] {
   return {
     level: config.logLevel,
     base: { service },
+    mixin: traceLogFields,
+    serializers: { res: replySummary },
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    ...(config.logPretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss.l' } } } : {}),
+    // Resolved here, where it is a dependency: pino would look for it from fastify's folder.
+    ...(config.logPretty ? { transport: { target: require.resolve('pino-pretty'), options: { translateTime: 'SYS:HH:MM:ss.l' } } } : {}),
   };
 }

@@ -8,6 +8,8 @@ export interface ServiceDefinition<C extends CommonConfig> {
   build(config: C): Promise<FastifyInstance>;
   /** How long in-flight work may take after SIGTERM/SIGINT before the process exits anyway. */
   readonly shutdownDeadlineMs?: number;
+  /** Runs after the app has closed, before the process exits: flush telemetry. */
+  readonly onShutdown?: () => Promise<void>;
 }
 
 export const DEFAULT_SHUTDOWN_DEADLINE_MS = 10_000;
@@ -30,6 +32,7 @@ export async function runService<C extends CommonConfig>(service: ServiceDefinit
     if (err) app.log.error({ err }, 'fatal error, shutting down');
     else app.log.info({ signal }, 'shutting down');
     await app.close();
+    await service.onShutdown?.();
   });
   await app.listen({ host: config.host, port: config.port });
 }

@@ -8,11 +8,16 @@ export function isOperationalPath(url: string): boolean {
   return url === '/metrics' || url.startsWith('/metrics?') || url.startsWith('/health/');
 }
 
+let instance: FastifyOtelInstrumentation | undefined;
+
 /**
  * The one @fastify/otel instance of the process: the tracing bootstrap hands it the tracer
- * provider, and the telemetry plugin registers its Fastify plugin on each app. Until tracing is
- * started its spans are no-ops.
+ * provider, and the telemetry plugin registers its Fastify plugin on each app; until tracing is
+ * started its spans are no-ops. Created on first use, never at import: constructing any
+ * instrumentation installs the shared require hook, and a `require('http')` passing through
+ * that hook before the HTTP instrumentation registers would be cached unpatched.
  */
-export const fastifyInstrumentation = new FastifyOtelInstrumentation({
-  ignorePaths: (route) => isOperationalPath(route.url),
-});
+export function fastifyInstrumentation(): FastifyOtelInstrumentation {
+  instance ??= new FastifyOtelInstrumentation({ ignorePaths: (route) => isOperationalPath(route.url) });
+  return instance;
+}

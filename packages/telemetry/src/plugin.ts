@@ -39,7 +39,7 @@ const telemetry: FastifyPluginAsync = async (app) => {
   });
   // After fastify-metrics, so its hooks and /metrics stay out of traces; before every route,
   // because it instruments the routes and hooks added after it.
-  await app.register(fastifyInstrumentation.plugin());
+  await app.register(fastifyInstrumentation().plugin());
   app.addHook('onRequest', async (request, reply) => {
     const spanContext = request.opentelemetry().span?.spanContext();
     if (spanContext === undefined || !isSpanContextValid(spanContext)) return;

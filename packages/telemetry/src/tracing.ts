@@ -51,13 +51,14 @@ export function otlpTracesEndpoint(env: NodeJS.ProcessEnv): string | undefined {
  */
 export function startTracing(options: TracingOptions): Tracing {
   const exporting = options.spanProcessors === undefined && otlpTracesEndpoint(options.env) !== undefined;
+  // The HTTP instrumentation first: the first one constructed installs the require hook.
   const instrumentations: Instrumentation[] = [
     new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => isOperationalPath(request.url ?? '') }),
     new UndiciInstrumentation(),
     // Only inside a request or message span: the consumer loops' idle blocking reads would
     // otherwise each start a trace of their own.
     new IORedisInstrumentation({ requireParentSpan: true }),
-    fastifyInstrumentation,
+    fastifyInstrumentation(),
   ];
   const spanProcessors = options.spanProcessors ?? (exporting ? undefined : [new NoopSpanProcessor()]);
   const sdk = new NodeSDK({
@@ -70,7 +71,7 @@ export function startTracing(options: TracingOptions): Tracing {
   });
   sdk.start();
   // A no-op unless a previous Tracing of this process was shut down (tests start it again).
-  fastifyInstrumentation.enable();
+  fastifyInstrumentation().enable();
 
   let stopped: Promise<void> | undefined;
   return {

@@ -1,0 +1,124 @@
+import { startTracing } from '@skyway/telemetry';
+import { eventually, isolatedRedis, parsePrometheusText, sampleValue, startApp, type IsolatedRedis } from '@skyway/testkit';
+import { buildApp } from '../src/app';
+import { parseConfig } from '../src/config';
+
+const CALLER_TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
+const CALLER_SPAN_ID = 'b7ad6b7169203331';
+const TRACEPARENT = `00-${CALLER_TRACE_ID}-${CALLER_SPAN_ID}-01`;
+/** A traced route that answers whether or not searches exist yet: an unknown search id. */
+const TRACED_PATH = '/api/flights/search/00000000-0000-4000-8000-000000000000';
+const BEARER_TOKEN = 'obs-test-token-4f1c9a7e2b';
+
+/** Every non-empty output line as a parsed JSON object; throws on a line that is not one. */
+function jsonLines(output: string): Record<string, unknown>[] {
+  return output
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      const parsed: unknown = JSON.parse(line);
+      if (typeof parsed !== 'object' || parsed === null) throw new Error(`not a JSON object: ${line}`);
+      return parsed as Record<string, unknown>;
+    });
+}
+
+describe('main-service observability', () => {
+  let redis: IsolatedRedis;
+  beforeAll(async () => {
+    redis = await isolatedRedis('observability');
+  });
+  afterAll(() => redis.cleanup());
+
+  const config = () => parseConfig({ REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix, LOG_LEVEL: 'silent' });
+
+  it('serves Prometheus text at /metrics: process metrics, Redis connection state, and request durations by route and status', async () => {
+    const app = await buildApp(config());
+    try {
+      expect((await app.inject('/health/live')).statusCode).toBe(200);
+      expect((await app.inject('/no/such/route')).statusCode).toBe(404);
+      const families = await eventually('the Redis connection to be ready in the metrics', async () => {
+        const scraped = parsePrometheusText((await app.inject('/metrics')).body);
+        return sampleValue(scraped, 'skyway_redis_connections_ready', { connection: 'main-service:commands' }) === 1 && scraped;
+      });
+
+      const response = await app.inject('/metrics');
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+      expect(families.get('http_request_duration_seconds')?.type).toBe('histogram');
+      expect(sampleValue(families, 'http_request_duration_seconds_count', { method: 'GET', route: '/health/live', status_code: '200' })).toBe(1);
+      expect(sampleValue(families, 'http_request_duration_seconds_count', { method: 'GET', route: '__unknown__', status_code: '404' })).toBe(1);
+      expect(sampleValue(families, 'http_request_duration_seconds_bucket', { route: '/health/live', le: '+Inf' })).toBe(1);
+      expect(families.get('process_cpu_user_seconds_total')?.type).toBe('counter');
+      expect(families.get('nodejs_heap_size_used_bytes')?.type).toBe('gauge');
+      expect(sampleValue(families, 'skyway_redis_connections', { connection: 'main-service:commands' })).toBe(1);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('continues an incoming traceparent: the request span joins the caller trace and says so in traceresponse', async () => {
+    const tracing = startTracing({ serviceName: 'main-service', env: {} });
+    const app = await buildApp(config());
+    try {
+      const response = await app.inject({ url: TRACED_PATH, headers: { traceparent: TRACEPARENT } });
+      expect(response.headers.traceresponse).toMatch(new RegExp(`^00-${CALLER_TRACE_ID}-[0-9a-f]{16}-01$`));
+      expect(response.headers.traceresponse).not.toContain(CALLER_SPAN_ID);
+
+      const untraced = await app.inject(TRACED_PATH);
+      expect(untraced.headers.traceresponse).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+      expect(untraced.headers.traceresponse).not.toContain(CALLER_TRACE_ID);
+    } finally {
+      await app.close();
+      await tracing.shutdown();
+    }
+  });
+
+  describe('as a process', () => {
+    it('continues the caller trace: traceresponse and every log line of the request carry its trace id', async () => {
+      const app = await startApp('main-service', { env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix } });
+      let response: Response;
+      try {
+        response = await fetch(app.url + TRACED_PATH, { headers: { traceparent: TRACEPARENT } });
+      } finally {
+        await app.stop();
+      }
+      expect(response.headers.get('traceresponse')).toMatch(new RegExp(`^00-${CALLER_TRACE_ID}-`));
+      const requestLines = jsonLines(app.output()).filter((line) => line.req !== undefined || line.res !== undefined);
+      expect(requestLines.map((line) => line.msg)).toEqual(['incoming request', 'request completed']);
+      for (const line of requestLines) expect(line).toMatchObject({ trace_id: CALLER_TRACE_ID, span_id: expect.stringMatching(/^[0-9a-f]{16}$/) });
+      expect(requestLines[1]).toMatchObject({ res: { statusCode: 404, method: 'GET', route: '/api/flights/search/:search_id' }, responseTime: expect.any(Number) });
+    });
+
+    it('writes JSON lines only, and never the bearer token', async () => {
+      const app = await startApp('main-service', {
+        env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix, LOG_LEVEL: 'trace', JOURNEY_API_TOKEN: BEARER_TOKEN },
+      });
+      try {
+        const headers = { authorization: `Bearer ${BEARER_TOKEN}`, 'content-type': 'application/json' };
+        await fetch(`${app.url}/health/ready`, { headers });
+        await fetch(`${app.url}/metrics`, { headers });
+        await fetch(app.url + TRACED_PATH, { headers });
+        await fetch(`${app.url}/api/flights/search`, { method: 'POST', headers, body: '{"from":"CGK"' });
+        await fetch(`${app.url}/api/journeys/J1/status`, { method: 'PUT', headers, body: JSON.stringify({ status: 'Confirmed', token: BEARER_TOKEN }) });
+      } finally {
+        await app.stop();
+      }
+      const completed = jsonLines(app.output()).filter((line) => line.msg === 'request completed');
+      // Health and metrics requests log only warnings: the three API requests are the ones logged.
+      expect(completed.map((line) => (line.res as { method: string }).method)).toEqual(['GET', 'POST', 'PUT']);
+      expect(app.output()).not.toContain(BEARER_TOKEN);
+    });
+
+    it('writes human-readable lines with LOG_PRETTY', async () => {
+      const app = await startApp('main-service', { env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix, LOG_PRETTY: 'true' } });
+      try {
+        await eventually('the listening line', () => app.output().includes('Server listening'));
+      } finally {
+        await app.stop();
+      }
+      const listening = app.output().split('\n').find((line) => line.includes('Server listening')) ?? '';
+      expect(listening).toMatch(/^\[[\d:.]+\] INFO.*: Server listening/);
+      expect(() => JSON.parse(listening)).toThrow();
+    });
+  });
+});
