@@ -1,4 +1,4 @@
-import { isolatedRedis, runToExit, startApp, type IsolatedRedis } from '@skyway/testkit';
+import { eventually, isolatedRedis, runToExit, startApp, type IsolatedRedis } from '@skyway/testkit';
 
 describe('provider-service as a process', () => {
   it.each([
@@ -21,9 +21,12 @@ describe('provider-service as a process', () => {
       const app = await startApp('provider-service', { env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix } });
       try {
         expect((await fetch(`${app.url}/health/live`)).status).toBe(200);
-        const ready = await fetch(`${app.url}/health/ready`);
-        expect(ready.status).toBe(200);
-        expect(await ready.json()).toMatchObject({ status: 'ready' });
+        // Ready once Redis answers and the consumer group is joined, shortly after listening.
+        const ready = await eventually('ready', async () => {
+          const response = await fetch(`${app.url}/health/ready`);
+          return response.status === 200 ? response.json() : undefined;
+        });
+        expect(ready).toMatchObject({ status: 'ready', checks: { redis: 'ok', consumerGroup: 'ok' } });
       } finally {
         expect(await app.stop('SIGTERM')).toBe(0);
       }
