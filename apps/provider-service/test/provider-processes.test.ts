@@ -84,6 +84,26 @@ describe('provider-service replicas (real processes)', () => {
     await eventually('the pending list to drain', async () => ((await redis.client.xpending(keys.searchRequested, PROVIDER_GROUP)) as [number])[0] === 0);
   });
 
+  it('on SIGTERM stops reading, finishes the search in flight, acks it and exits 0', async () => {
+    const redis: IsolatedRedis = await isolatedRedis('sigterm');
+    cleanups.push(() => redis.cleanup());
+    const keys = redisKeys(redis.prefix);
+    const { store } = await storeFor(redis.url, keys);
+    const supplier = await start('mock-supplier', { SUPPLIER_LATENCY_MS: '800' });
+    const provider = await start('provider-service', {
+      REDIS_URL: redis.url,
+      REDIS_KEY_PREFIX: redis.prefix,
+      SUPPLIER_URLS: supplier.url,
+      LOG_LEVEL: 'info',
+    });
+    const search = await createSearch(store);
+    await eventually('the search in flight', async () => ((await redis.client.xpending(keys.searchRequested, PROVIDER_GROUP)) as [number])[0] === 1);
+    expect(await provider.stop('SIGTERM')).toBe(0);
+    expect((await store.get(search.search_id))?.status).toBe('completed');
+    expect(((await redis.client.xpending(keys.searchRequested, PROVIDER_GROUP)) as [number])[0]).toBe(0);
+    expect(provider.output()).toContain('search worker stopped');
+  });
+
   it('re-creates its consumer group after Redis restarts empty and serves again', async () => {
     const server = await startRedisServer();
     let current = server;

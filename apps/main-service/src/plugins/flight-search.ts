@@ -1,4 +1,4 @@
-import { createRedisClient } from '@skyway/redis-connection';
+import { createRedisClient, waitForReady } from '@skyway/redis-connection';
 import {
   isOverdue,
   searchResultCodec,
@@ -107,7 +107,11 @@ const flightSearch: FastifyPluginAsync<FlightSearchOptions> = async (app, { conf
   app.decorate('searchResults', reader);
   app.decorate('currentSearchState', currentSearchState);
 
-  app.addHook('onReady', async () => reader.start());
+  app.addHook('onReady', async () => {
+    // Usually connected by now; if Redis is down the reader keeps retrying on its own.
+    await waitForReady(blocking, 2_000).catch(() => undefined);
+    reader.start();
+  });
   // Open SSE responses would hold the server open: end them first (clients reconnect with Last-Event-ID).
   app.addHook('preClose', async () => fanout.endAll());
   app.addHook('onClose', async () => {

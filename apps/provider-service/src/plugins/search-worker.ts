@@ -1,5 +1,5 @@
 import { PROVIDER_GROUP, SearchRequestedMessage, createStreamCodec } from '@skyway/contracts';
-import { createRedisClient } from '@skyway/redis-connection';
+import { createRedisClient, waitForReady } from '@skyway/redis-connection';
 import { SearchStore } from '@skyway/search-state';
 import { DEFAULT_SHUTDOWN_DEADLINE_MS } from '@skyway/service-runtime';
 import { StreamConsumer, type StreamConsumerObserver } from '@skyway/stream-consumer';
@@ -65,6 +65,8 @@ const searchWorker: FastifyPluginAsync<SearchWorkerOptions> = async (app, { conf
   app.decorate('searchConsumer', consumer);
 
   app.addHook('onReady', async () => {
+    // Usually connected by now; if Redis is down the consumer keeps retrying on its own.
+    await waitForReady(app.redis, 2_000).catch(() => undefined);
     consumer.start();
     log.info({ consumer: config.consumerName, suppliers: config.supplierUrls.map(String) }, 'search worker started');
   });
