@@ -23,6 +23,9 @@ export interface ChangeFeedOptions {
 
 export const CHANGE_FEED_DEFAULTS = { blockMs: 5_000, readCount: 256, retryDelayMs: 500 } as const;
 
+const UNBLOCK_TRIES = 50;
+const UNBLOCK_RETRY_MS = 10;
+
 /** Where a subscriber starts: the journey version it has and the stream position read with it. */
 export interface FeedStart {
   readonly version: number;
@@ -109,6 +112,8 @@ export class JourneyChangeFeed {
   private reader: Redis | undefined;
   private readerId: number | undefined;
   private reading = false;
+  /** Counts XREAD calls, so an unblock meant for one read never ends the next. */
+  private readGeneration = 0;
   private wakeIdle: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private closed = false;
@@ -156,10 +161,23 @@ export class JourneyChangeFeed {
   }
 
   private wake(): void {
-    if (this.wakeIdle) {
-      this.wakeIdle();
-    } else if (this.reading && this.readerId !== undefined) {
-      this.options.commands.client('UNBLOCK', this.readerId).catch((error: Error) => this.options.onError?.(error));
+    if (this.wakeIdle) this.wakeIdle();
+    else if (this.reading) void this.unblock(this.readGeneration);
+  }
+
+  /**
+   * Ends the blocked XREAD of `generation` so the next read includes new streams. The XREAD may
+   * not have reached Redis yet (UNBLOCK then answers 0): try again briefly until it has.
+   */
+  private async unblock(generation: number): Promise<void> {
+    for (let tries = 0; tries < UNBLOCK_TRIES && this.reading && this.readGeneration === generation; tries++) {
+      try {
+        if (this.readerId !== undefined && (await this.options.commands.client('UNBLOCK', this.readerId)) === 1) return;
+      } catch (error) {
+        this.options.onError?.(error as Error);
+        return;
+      }
+      await sleep(UNBLOCK_RETRY_MS);
     }
   }
 
@@ -192,6 +210,7 @@ export class JourneyChangeFeed {
         const reader = await this.connectedReader();
         this.readerId ??= (await reader.client('ID')) as number;
         this.reading = true;
+        this.readGeneration++;
         reply = await reader.xread(
           'COUNT',
           this.settings.readCount,

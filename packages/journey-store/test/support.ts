@@ -40,11 +40,11 @@ export class StoreFixture {
   readonly redis: Redis;
   private readonly stores: JourneyStore[] = [];
 
-  private constructor(private readonly isolated: IsolatedRedis) {
+  private constructor(private readonly isolated: Pick<IsolatedRedis, 'url' | 'prefix'>) {
     this.redis = createRedisClient(isolated.url, { connectionName: 'journey-store-test:commands' });
   }
 
-  static async connect(isolated: IsolatedRedis): Promise<StoreFixture> {
+  static async connect(isolated: Pick<IsolatedRedis, 'url' | 'prefix'>): Promise<StoreFixture> {
     const fixture = new StoreFixture(isolated);
     await waitForReady(fixture.redis, 5_000);
     return fixture;
