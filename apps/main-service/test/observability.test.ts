@@ -1,5 +1,8 @@
 import { startTracing } from '@skyway/telemetry';
 import { eventually, isolatedRedis, parsePrometheusText, sampleValue, startApp, type IsolatedRedis } from '@skyway/testkit';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { buildApp } from '../src/app';
 import { parseConfig } from '../src/config';
 
@@ -20,6 +23,22 @@ function jsonLines(output: string): Record<string, unknown>[] {
       if (typeof parsed !== 'object' || parsed === null) throw new Error(`not a JSON object: ${line}`);
       return parsed as Record<string, unknown>;
     });
+}
+
+/** A stand-in OTLP/HTTP collector on loopback: keeps every JSON body POSTed to /v1/traces. */
+async function startCollector(): Promise<{ url: string; bodies: unknown[]; server: Server }> {
+  const bodies: unknown[] = [];
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      if (request.method === 'POST' && request.url === '/v1/traces') bodies.push(JSON.parse(body));
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, bodies, server };
 }
 
 describe('main-service observability', () => {
@@ -87,6 +106,26 @@ describe('main-service observability', () => {
       expect(requestLines.map((line) => line.msg)).toEqual(['incoming request', 'request completed']);
       for (const line of requestLines) expect(line).toMatchObject({ trace_id: CALLER_TRACE_ID, span_id: expect.stringMatching(/^[0-9a-f]{16}$/) });
       expect(requestLines[1]).toMatchObject({ res: { statusCode: 404, method: 'GET', route: '/api/flights/search/:search_id' }, responseTime: expect.any(Number) });
+    });
+
+    it('exports the spans of the caller trace over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, flushing them at shutdown', async () => {
+      const collector = await startCollector();
+      try {
+        const app = await startApp('main-service', {
+          env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' },
+        });
+        try {
+          await fetch(app.url + TRACED_PATH, { headers: { traceparent: TRACEPARENT } });
+        } finally {
+          expect(await app.stop()).toBe(0);
+        }
+        const exported = JSON.stringify(collector.bodies);
+        expect(exported).toContain(`"traceId":"${CALLER_TRACE_ID}"`);
+        expect(exported).toContain(`"parentSpanId":"${CALLER_SPAN_ID}"`);
+        expect(exported).toContain('"stringValue":"main-service"');
+      } finally {
+        collector.server.close();
+      }
     });
 
     it('writes JSON lines only, and never the bearer token', async () => {
