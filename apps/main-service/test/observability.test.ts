@@ -1,5 +1,5 @@
 import { startTracing } from '@skyway/telemetry';
-import { eventually, isolatedRedis, parsePrometheusText, sampleValue, startApp, type IsolatedRedis } from '@skyway/testkit';
+import { eventually, isolatedRedis, parsePrometheusText, runToExit, sampleValue, startApp, type IsolatedRedis } from '@skyway/testkit';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -126,6 +126,12 @@ describe('main-service observability', () => {
       } finally {
         collector.server.close();
       }
+    });
+
+    it('refuses an OTEL_EXPORTER_OTLP_ENDPOINT that is not a URL with one line naming it', async () => {
+      const { exit, output } = await runToExit('main-service', { OTEL_EXPORTER_OTLP_ENDPOINT: 'otel-collector:4318' });
+      expect(exit).toBe(1);
+      expect(output.trim().split('\n')).toEqual([expect.stringMatching(/^main-service: invalid configuration: OTEL_EXPORTER_OTLP_ENDPOINT /)]);
     });
 
     it('writes JSON lines only, and never the bearer token', async () => {

@@ -29,13 +29,12 @@ export interface Tracing {
 export const TRACING_SHUTDOWN_TIMEOUT_MS = 2_000;
 
 /**
- * The OTLP endpoint for traces, when one is configured and is a URL. An invalid value leaves
+ * The OTLP endpoint for traces, when one is set to an http(s) URL. Any other value leaves
  * export off here; the app's configuration check then stops the process naming the variable.
  */
 export function otlpTracesEndpoint(env: NodeJS.ProcessEnv): string | undefined {
   const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT;
-  if (!endpoint || !URL.canParse(endpoint)) return undefined;
-  return endpoint;
+  return endpoint && /^https?:\/\/\S+$/.test(endpoint) ? endpoint : undefined;
 }
 
 /**

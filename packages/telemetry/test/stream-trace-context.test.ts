@@ -5,6 +5,7 @@ import { isolatedRedis, type IsolatedRedis } from '@skyway/testkit';
 import {
   extractTraceContext,
   injectTraceContext,
+  otlpTracesEndpoint,
   startTracing,
   traceContextOfEntry,
   traceLogFields,
@@ -134,5 +135,17 @@ describe('trace context across a stream entry', () => {
     const producer = await finished(`send ${STREAMS.searchRequested}`);
     expect(producer.status).toMatchObject({ code: SpanStatusCode.ERROR, message: expect.stringMatching(/WRONGTYPE/) });
     expect(producer.events.map((event) => event.name)).toContain('exception');
+  });
+});
+
+describe('otlpTracesEndpoint', () => {
+  it.each([
+    [{}, undefined],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: '' }, undefined],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'otel-collector:4318' }, undefined],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318' }, 'http://otel-collector:4318'],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://b/v1/traces' }, 'https://b/v1/traces'],
+  ])('turns export on only for an http(s) endpoint: %j', (env, expected) => {
+    expect(otlpTracesEndpoint(env)).toBe(expected);
   });
 });
