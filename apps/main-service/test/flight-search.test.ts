@@ -366,6 +366,17 @@ describe('flight search API (in process, real Redis, real sockets for SSE)', () 
       });
     });
 
+    it('ends open streams on shutdown so the server can close (clients resume elsewhere)', async () => {
+      const { app, url } = await startMain();
+      const searchId = await submitted(url);
+      const stream = await open(url, searchId);
+      await stream.event(0);
+      await app.close();
+      await stream.ended;
+      expect(summary(stream)).toEqual(['1:processing:results=0']);
+      expect(app.searchFanout.stats()).toEqual({ searches: 0, viewers: 0, deadlineTimers: 0 });
+    });
+
     it('leaves no subscription, timer, listener or socket behind after 1,000 connect/disconnect cycles', async () => {
       const { app, url } = await startMain();
       const searchId = await submitted(url);
