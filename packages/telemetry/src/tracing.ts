@@ -17,8 +17,6 @@ export interface TracingOptions {
 }
 
 export interface Tracing {
-  /** Spans leave the process over OTLP. */
-  readonly exporting: boolean;
   /**
    * Flushes finished spans (at most {@link TRACING_SHUTDOWN_TIMEOUT_MS}), then unregisters
    * tracing. Never rejects: an unreachable collector must not hold up or fail a shutdown.
@@ -49,7 +47,7 @@ export function otlpTracesEndpoint(env: NodeJS.ProcessEnv): string | undefined {
  * errors. Metrics are Prometheus (prom-client) and logs are pino, so the SDK exports neither.
  */
 export function startTracing(options: TracingOptions): Tracing {
-  const exporting = options.spanProcessors === undefined && otlpTracesEndpoint(options.env) !== undefined;
+  const exporting = otlpTracesEndpoint(options.env) !== undefined;
   // The HTTP instrumentation first: the first one constructed installs the require hook.
   const instrumentations: Instrumentation[] = [
     new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => isOperationalPath(request.url ?? '') }),
@@ -74,7 +72,6 @@ export function startTracing(options: TracingOptions): Tracing {
 
   let stopped: Promise<void> | undefined;
   return {
-    exporting,
     shutdown() {
       stopped ??= (async () => {
         let timer: NodeJS.Timeout | undefined;
