@@ -7,6 +7,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { MainServiceConfig } from './config';
 import errorEnvelope from './plugins/app/error-envelope';
+import httpSecurity from './plugins/app/http-security';
+import rateLimit from './plugins/app/rate-limit';
+import sseLimits from './plugins/app/sse-limits';
 import flightSearch from './plugins/flight-search';
 import flightsRoutes from './routes/api/flights';
 import type { SearchFanoutObserver } from './search/search-fanout';
@@ -46,6 +49,10 @@ export async function buildApp(config: MainServiceConfig, deps: MainServiceDeps 
   await app.register(redisPlugin, { url: config.redisUrl, keyPrefix: config.redisKeyPrefix, service: 'main-service' });
   redisConnectionMetrics(app.metricsRegistry).watch(app.redis);
   await app.register(errorEnvelope);
+  // Before the routes: they add hooks to every route registered after them.
+  await app.register(httpSecurity, { corsOrigins: config.corsOrigins });
+  await app.register(rateLimit, { keyPrefix: config.redisKeyPrefix });
+  await app.register(sseLimits, { limits: config.sseLimits });
   await app.register(fastifySse, { heartbeatInterval: deps.sseHeartbeatMs ?? SSE_HEARTBEAT_MS });
   await app.register(flightSearch, {
     config,

@@ -12,6 +12,11 @@ export const MainServiceEnv = Type.Object({
   }),
   JOURNEY_API_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'Bearer token for journey writes; unset = writes refused' })),
   SEED_JOURNEYS: Type.String({ minLength: 1, default: 'bundled', description: '`bundled`, a path to a journeys JSON file, or `none`' }),
+  SEARCH_RATE_LIMIT_MAX: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 60, description: 'Searches one client may start per window' }),
+  SEARCH_RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1_000, maximum: 86_400_000, default: 60_000 }),
+  SSE_MAX_STREAMS: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 20_000, description: 'Open SSE streams per process' }),
+  SSE_MAX_STREAMS_PER_CLIENT: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 64, description: 'Open SSE streams per client address' }),
+  CORS_ORIGINS: Type.String({ default: '', description: 'Comma-separated origins of the frontends allowed to call the API; empty = same origin only' }),
 });
 
 export interface MainServiceConfig extends CommonConfig {
@@ -22,12 +27,43 @@ export interface MainServiceConfig extends CommonConfig {
   /** Journey writes need `Authorization: Bearer <token>`; undefined refuses every write. */
   readonly journeyApiToken: string | undefined;
   readonly seedJourneys: 'bundled' | 'none' | { readonly path: string };
+  /** Per client address, shared by every replica through Redis. */
+  readonly searchRateLimit: { readonly max: number; readonly windowMs: number };
+  /** Open SSE streams (searches and journeys together) allowed at once. */
+  readonly sseLimits: { readonly perProcess: number; readonly perClient: number };
+  /** Origins allowed by CORS, exactly as browsers send them (`https://app.example.com`). */
+  readonly corsOrigins: readonly string[];
+}
+
+function isOrigin(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === text;
+  } catch {
+    return false;
+  }
+}
+
+/** `https://app.example.com, http://localhost:5173` → the origins, each exactly as a browser sends it. */
+function parseCorsOrigins(list: string): string[] {
+  const origins = list
+    .split(',')
+    .map((raw) => raw.trim())
+    .filter((origin) => origin.length > 0);
+  const invalid = origins.find((origin) => !isOrigin(origin));
+  if (invalid !== undefined) {
+    throw new ConfigError(`CORS_ORIGINS must list origins like https://app.example.com, without a path or trailing slash (got ${JSON.stringify(invalid)})`);
+  }
+  return origins;
 }
 
 export function parseConfig(env: NodeJS.ProcessEnv): MainServiceConfig {
   const parsed = parseEnv(MainServiceEnv, env);
   if (parsed.SEARCH_TTL_MS <= parsed.SEARCH_TIMEOUT_MS) {
     throw new ConfigError(`SEARCH_TTL_MS must be greater than SEARCH_TIMEOUT_MS (${parsed.SEARCH_TIMEOUT_MS})`);
+  }
+  if (parsed.SSE_MAX_STREAMS_PER_CLIENT > parsed.SSE_MAX_STREAMS) {
+    throw new ConfigError(`SSE_MAX_STREAMS_PER_CLIENT must not exceed SSE_MAX_STREAMS (${parsed.SSE_MAX_STREAMS})`);
   }
   const seed = parsed.SEED_JOURNEYS;
   return {
@@ -36,5 +72,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): MainServiceConfig {
     searchTtlMs: parsed.SEARCH_TTL_MS,
     journeyApiToken: parsed.JOURNEY_API_TOKEN,
     seedJourneys: seed === 'bundled' || seed === 'none' ? seed : { path: seed },
+    searchRateLimit: { max: parsed.SEARCH_RATE_LIMIT_MAX, windowMs: parsed.SEARCH_RATE_LIMIT_WINDOW_MS },
+    sseLimits: { perProcess: parsed.SSE_MAX_STREAMS, perClient: parsed.SSE_MAX_STREAMS_PER_CLIENT },
+    corsOrigins: parseCorsOrigins(parsed.CORS_ORIGINS),
   };
 }

@@ -6,6 +6,18 @@ import fp from 'fastify-plugin';
 /** Seconds a client should wait before retrying when Redis is unreachable. */
 export const REDIS_UNAVAILABLE_RETRY_AFTER_S = 2;
 
+/** A request turned away for capacity (429 for this client, 503 for the whole process), with when to retry. */
+export class RequestRefusedError extends Error {
+  override readonly name = 'RequestRefusedError';
+  constructor(
+    readonly statusCode: 429 | 503,
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
 export function sendEnvelope(reply: FastifyReply, status: number, message: string, errors?: FieldError[]): FastifyReply {
   const body: ErrorEnvelope = errors ? { success: false, message, errors } : { success: false, message };
   return reply.code(status).send(body);
@@ -21,7 +33,8 @@ export function validationErrors(error: FastifyError): FieldError[] {
 
 /**
  * The default error shape of the public API: `{success:false, message, errors?}`. Validation →
- * 400 with every failing field; Redis unreachable → 503 with Retry-After; client errors keep their
+ * 400 with every failing field; Redis unreachable → 503 with Retry-After; a refusal for capacity → its
+ * 429/503 with Retry-After; client errors keep their
  * status; anything else is logged and answered 500 without internals.
  */
 const errorEnvelope: FastifyPluginAsync = async (app) => {
@@ -31,6 +44,10 @@ const errorEnvelope: FastifyPluginAsync = async (app) => {
       request.log.warn({ err: error }, 'redis unavailable');
       reply.header('retry-after', String(REDIS_UNAVAILABLE_RETRY_AFTER_S));
       return sendEnvelope(reply, 503, 'Service temporarily unavailable: storage is unreachable, retry shortly');
+    }
+    if (error instanceof RequestRefusedError) {
+      reply.header('retry-after', String(error.retryAfterSeconds));
+      return sendEnvelope(reply, error.statusCode, error.message);
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) return sendEnvelope(reply, status, error.message);

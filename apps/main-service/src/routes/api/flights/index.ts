@@ -73,11 +73,13 @@ const flightsRoutes: FastifyPluginAsyncTypebox<FlightsRoutesOptions> = async (ap
   app.post(
     '/api/flights/search',
     {
+      // Per client, in Redis, so the budget holds across replicas (see plugins/app/rate-limit).
+      config: { rateLimit: { max: config.searchRateLimit.max, timeWindow: config.searchRateLimit.windowMs } },
       schema: {
         tags: ['flights'],
         summary: 'Start a flight search',
         body: FlightSearchRequest,
-        response: { 202: FlightSearchAccepted, 400: ErrorEnvelope, 503: ErrorEnvelope },
+        response: { 202: FlightSearchAccepted, 400: ErrorEnvelope, 429: ErrorEnvelope, 503: ErrorEnvelope },
       },
     },
     async (request, reply) => {
@@ -130,7 +132,7 @@ const flightsRoutes: FastifyPluginAsyncTypebox<FlightsRoutesOptions> = async (ap
           '`processing` (cumulative results), then `completed` with results and `completed` with `total_results`, ' +
           'or `failed` with `{code, message}`; then the server ends the stream.',
         params: SearchParams,
-        response: { 400: ErrorEnvelope, 404: ErrorEnvelope, 503: ErrorEnvelope },
+        response: { 400: ErrorEnvelope, 404: ErrorEnvelope, 429: ErrorEnvelope, 503: ErrorEnvelope },
       },
     },
     async (request, reply) => {

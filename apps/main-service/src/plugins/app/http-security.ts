@@ -1,0 +1,42 @@
+import fastifyCors from '@fastify/cors';
+import fastifyHelmet from '@fastify/helmet';
+import type { FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
+
+export interface HttpSecurityOptions {
+  /** Origins of the frontends allowed to call the API from a browser; empty = same origin only. */
+  readonly corsOrigins: readonly string[];
+}
+
+/** Request headers a cross-origin frontend may send (beyond the CORS-safelisted ones). */
+const ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'If-Match', 'If-None-Match', 'Last-Event-ID', 'traceparent', 'tracestate'];
+/** Response headers a cross-origin frontend may read. */
+const EXPOSED_HEADERS = ['Location', 'ETag', 'Retry-After', 'traceresponse', 'X-RateLimit-Limit', 'X-RateLimit-Remaining', 'X-RateLimit-Reset'];
+
+/**
+ * Security headers (@fastify/helmet) and CORS (@fastify/cors) for every route.
+ *
+ * helmet's defaults suit what main-service serves: a same-origin page whose scripts, styles and
+ * EventSource connections are its own files and URLs (`default-src 'self'`, no inline scripts),
+ * SSE and JSON. One change: `upgrade-insecure-requests` is dropped, because the service is served
+ * over plain HTTP in development and compose (TLS, and with it HSTS, belongs to the proxy in front),
+ * and that directive would send the page's own requests to an https:// port that does not exist.
+ *
+ * CORS allows exactly the configured origins (no wildcard, no credentials: journey writes carry a
+ * bearer token, not a cookie), the headers the API reads, and exposes the headers clients need.
+ */
+const httpSecurity: FastifyPluginAsync<HttpSecurityOptions> = async (app, { corsOrigins }) => {
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+  });
+  await app.register(fastifyCors, {
+    origin: [...corsOrigins],
+    methods: ['GET', 'HEAD', 'POST', 'PUT'],
+    allowedHeaders: ALLOWED_HEADERS,
+    exposedHeaders: EXPOSED_HEADERS,
+    credentials: false,
+    maxAge: 600,
+  });
+};
+
+export default fp(httpSecurity, { name: 'http-security', fastify: '5.x' });
