@@ -6,11 +6,11 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
-  roots: ['<rootDir>/apps', '<rootDir>/packages', '<rootDir>/tools', '<rootDir>/infra'],
+  roots: ['<rootDir>/apps', '<rootDir>/packages', '<rootDir>/tools', '<rootDir>/infra', '<rootDir>/bench'],
   testMatch: ['**/test/**/*.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2023', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }] },
   moduleNameMapper: { '^@skyway/([a-z-]+)$': '<rootDir>/packages/$1/src' },
-  modulePathIgnorePatterns: ['<rootDir>/apps/.*/dist', '<rootDir>/packages/.*/dist', '<rootDir>/tools/.*/dist'],
+  modulePathIgnorePatterns: ['<rootDir>/apps/.*/dist', '<rootDir>/packages/.*/dist', '<rootDir>/tools/.*/dist', '<rootDir>/bench/dist'],
   globalSetup: '<rootDir>/packages/testkit/src/jest-global-setup.ts',
   globalTeardown: '<rootDir>/packages/testkit/src/jest-global-teardown.ts',
   testTimeout: 30_000,
