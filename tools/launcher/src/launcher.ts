@@ -12,6 +12,8 @@ import { planServices, type ServicePlan } from './services';
 export const CHILD_GRACE_MS = 12_000;
 /** After this, the launcher says which service is not ready yet (and keeps running). */
 export const READY_TIMEOUT_MS = 60_000;
+/** How often the launcher checks that whoever started it (`pnpm start`) is still there. */
+export const PARENT_CHECK_MS = 500;
 
 export const HOW_TO_GET_REDIS =
   'install Redis (Debian/Ubuntu: apt-get install -y redis-server; macOS: brew install redis) so a private one can be started, ' +
@@ -28,6 +30,7 @@ export interface LauncherIo {
 
 type StopReason =
   | { readonly kind: 'signal'; readonly signal: NodeJS.Signals }
+  | { readonly kind: 'orphaned' }
   | { readonly kind: 'exited'; readonly name: string; readonly status: ExitStatus };
 
 export interface Launcher {
@@ -118,12 +121,19 @@ export function createLauncher(config: LauncherConfig, io: LauncherIo, repoRoot:
       void child.exited.then((status) => stop({ kind: 'exited', name: plan.name, status }));
     });
     void announceWhenReady(plans, redis);
+    // pnpm does not pass SIGTERM on to the script it runs: when `pnpm start` is killed, the
+    // launcher is re-parented, and that is its cue to stop too rather than leave the apps running.
+    const parent = process.ppid;
+    const parentWatch = setInterval(() => process.ppid !== parent && stop({ kind: 'orphaned' }), PARENT_CHECK_MS);
 
     const why = await stopRequested;
+    clearInterval(parentWatch);
     io.print(
       why.kind === 'signal'
         ? `[launcher] ${why.signal}: stopping every service`
-        : `[launcher] ${why.name} exited unexpectedly (${describeExit(why.status)}): stopping the others`,
+        : why.kind === 'orphaned'
+          ? `[launcher] the process that started it (pid ${parent}) is gone: stopping every service`
+          : `[launcher] ${why.name} exited unexpectedly (${describeExit(why.status)}): stopping the others`,
     );
     const statuses = await Promise.all(children.map(async (child) => [child.name, await child.stop(CHILD_GRACE_MS)] as const));
     for (const [name, status] of statuses) io.print(`[launcher] ${name} stopped (${describeExit(status)})`);

@@ -5,7 +5,7 @@ type Colour = Parameters<typeof styleText>[0];
 const COLOURS: readonly Colour[] = ['cyan', 'magenta', 'yellow', 'green', 'blue'];
 
 export interface LineFormatter {
-  /** One child output line, pino JSON made readable, prefixed with the service name. */
+  /** One child output line, pino JSON made readable, each resulting line prefixed with the service name. */
   (line: string): string;
 }
 
@@ -17,5 +17,10 @@ export function lineFormatter(name: string, index: number, width: number, colour
   const pretty = prettyFactory({ colorize: colour, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service', singleLine: true });
   const label = `${name.padEnd(width)} |`;
   const prefix = colour ? styleText(COLOURS[index % COLOURS.length] ?? 'cyan', label) : label;
-  return (line) => `${prefix} ${line.startsWith('{') ? pretty(line).trimEnd() : line}`;
+  // pino-pretty spreads an error's stack over several lines: each gets the prefix.
+  return (line) =>
+    (line.startsWith('{') ? pretty(line).trimEnd() : line)
+      .split('\n')
+      .map((part) => `${prefix} ${part}`)
+      .join('\n');
 }

@@ -15,10 +15,11 @@ interface LauncherRun {
 }
 
 /** `node tools/launcher/dist/main.js` as a user would run it (after `pnpm build`), on free ports. */
-async function launch(env: Record<string, string>): Promise<LauncherRun & { mainUrl: string; ports: number[] }> {
+async function launch(env: Record<string, string>, command = [process.execPath, entry]): Promise<LauncherRun & { mainUrl: string; ports: number[] }> {
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`pnpm build\` first`);
   const ports = [await freePort(), await freePort(), await freePort()];
-  const child = spawn(process.execPath, [entry], {
+  const [file, ...args] = command as [string, ...string[]];
+  const child = spawn(file, args, {
     env: {
       PATH: process.env.PATH ?? '',
       MAIN_SERVICE_PORT: String(ports[0]),
@@ -103,6 +104,28 @@ describe('pnpm start launcher', () => {
     expect(await redisAnswers(privateRedis as string)).toBe(false);
     for (const port of run.ports) expect(await answersHttp(`http://127.0.0.1:${port}/health/live`)).toBe(false);
     expect(run.output()).toContain('[launcher] private redis-server stopped');
+  }, 60_000);
+
+  it('stops every service when the process that started it dies without passing a signal on (as pnpm does)', async () => {
+    // `; true` keeps sh from exec-ing node, so the launcher is sh's child, like under `pnpm start`.
+    const run = await launch({ REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: uniqueKeyPrefix('launcher') }, ['sh', '-c', `"${process.execPath}" "${entry}"; true`]);
+    try {
+      await waitFor('the banner', () => run.output().includes('Skyway is running'), run);
+    } catch (error) {
+      run.signal('SIGKILL');
+      throw error;
+    }
+    const pids = announcedPids(run.output());
+    expect(pids).toHaveLength(3);
+    run.signal('SIGKILL');
+    await run.exited;
+    try {
+      await waitFor('every service to stop', () => pids.every((pid) => !isRunning(pid)), run);
+    } finally {
+      // Should it fail, the apps' exit still lets the orphaned launcher end.
+      for (const pid of pids.filter(isRunning)) process.kill(pid, 'SIGKILL');
+    }
+    expect(run.output()).toMatch(/\[launcher\] the process that started it \(pid \d+\) is gone: stopping every service/);
   }, 60_000);
 
   it('uses the Redis at REDIS_URL when one answers, and stops the others and exits 1 when an app dies', async () => {
