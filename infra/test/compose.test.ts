@@ -106,6 +106,16 @@ describe('docker-compose.yml', () => {
     expect(environment.REDIS_URL).toBe('redis://redis:6379');
   });
 
+  it('lets OTEL_EXPORTER_OTLP_ENDPOINT= (empty) turn trace export off, and every app accepts that', () => {
+    const withoutExport = servicesOf(loadCompose({ OTEL_EXPORTER_OTLP_ENDPOINT: '' }));
+    for (const [name, service] of Object.entries(withoutExport).filter(([, candidate]) => appOf(candidate) !== undefined)) {
+      const environment = environmentOf(service);
+      expect([name, environment.OTEL_EXPORTER_OTLP_ENDPOINT]).toEqual([name, '']);
+      const { parse: parseConfig } = APPS[appOf(service) as string] as (typeof APPS)[string];
+      expect(() => parseConfig({ PORT: service.build?.args?.PORT ?? '', ...environment })).not.toThrow();
+    }
+  });
+
   it('sets the development journey token README shows, so journey writes work out of the box', () => {
     expect(environmentOf(services['main-service'] as ComposeService).JOURNEY_API_TOKEN).toBe('skyway-dev-token-not-for-production');
     const custom = servicesOf(loadCompose({ JOURNEY_API_TOKEN: 'a-token-of-my-own-1234' }));
