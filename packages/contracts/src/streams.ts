@@ -80,6 +80,12 @@ export const SearchResultMessage = Type.Object(
     status: Type.Union([Type.Literal('processing'), Type.Literal('completed'), Type.Literal('failed')]),
     results: Type.Optional(Type.Array(FlightResult)),
     error: Type.Optional(SearchError),
+    requested_at: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'When the search was requested: every reader measures end-to-end latency from it (absent in entries written before it was added)',
+      }),
+    ),
     ...traceContextFields,
   },
   { $id: 'SearchResultMessage', additionalProperties: false },

@@ -23,8 +23,8 @@ export interface SearchState {
   readonly expires_at: number;
 }
 
-/** The public part of a state: what a `flight.search.results` entry carries. */
-export type SearchView = Omit<SearchResultMessage, 'traceparent' | 'tracestate'>;
+/** The public part of a state: what a `flight.search.results` entry carries besides when it was requested and trace context. */
+export type SearchView = Omit<SearchResultMessage, 'requested_at' | 'traceparent' | 'tracestate'>;
 
 export type SearchChange =
   /** Some suppliers answered: merge their results, stay processing. */

@@ -44,6 +44,8 @@ export interface SearchStoreOptions {
   readonly requestsMaxLen?: number;
   readonly resultsMaxLen?: number;
   readonly onConnectionError?: (error: Error) => void;
+  /** Called with each pooled transaction connection as it is created (e.g. to watch it in metrics). */
+  readonly onConnection?: (client: Redis) => void;
 }
 
 export interface CreateSearchOptions {
@@ -120,6 +122,7 @@ export class SearchStore {
             ...(options.onConnectionError ? { onError: options.onConnectionError } : {}),
           });
           client.on('close', () => this.broken.add(client));
+          options.onConnection?.(client);
           try {
             await waitForReady(client, SEARCH_STORE_DEFAULTS.acquireTimeoutMs);
           } catch (error) {
@@ -193,7 +196,7 @@ export class SearchStore {
         }
         const transaction = client.multi();
         if (transition.applied) {
-          const entry: SearchResultMessage = { ...searchView(transition.state), ...options.trace };
+          const entry: SearchResultMessage = { ...searchView(transition.state), requested_at: transition.state.created_at, ...options.trace };
           transaction
             .set(key, JSON.stringify(transition.state), 'PXAT', transition.state.expires_at)
             .xadd(this.keys.searchResults, 'MAXLEN', '~', this.resultsMaxLen, '*', ...resultCodec.encode(entry));

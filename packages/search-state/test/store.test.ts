@@ -22,11 +22,11 @@ describe('SearchStore (real Redis)', () => {
     await redis.cleanup();
   });
 
-  async function newStore(transactionConnections = 4): Promise<SearchStore> {
+  async function newStore(transactionConnections = 4, onConnection?: (client: Redis) => void): Promise<SearchStore> {
     const commands = createRedisClient(redis.url, { connectionName: 'test:commands' });
     clients.push(commands);
     await waitForReady(commands, 5_000);
-    const store = new SearchStore({ redisUrl: redis.url, commands, keys, service: 'test', transactionConnections });
+    const store = new SearchStore({ redisUrl: redis.url, commands, keys, service: 'test', transactionConnections, ...(onConnection ? { onConnection } : {}) });
     stores.push(store);
     return store;
   }
@@ -83,6 +83,29 @@ describe('SearchStore (real Redis)', () => {
     ]);
     expect((await store.get(search_id))?.results.map((result) => result.id)).toEqual(['alpha:a', 'alpha:b']);
     expect(await redis.client.pttl(keys.search(search_id))).toBeGreaterThan(0);
+  });
+
+  it('stamps every result entry with when its search was requested, for end-to-end latency', async () => {
+    const store = await newStore();
+    const { search_id, created_at } = await create(store);
+    await store.change(search_id, { kind: 'partial', results: [flight('a')] }, { now: now() });
+    await store.change(search_id, { kind: 'failed', error: { code: 'SUPPLIERS_UNAVAILABLE', message: 'down' } }, { now: now() });
+    const entries = await redis.client.xrange(keys.searchResults, '-', '+');
+    expect(entries.map(([, fields]) => searchResultCodec.decode(fields))).toEqual([
+      { ok: true, value: expect.objectContaining({ status: 'processing', requested_at: created_at }) },
+      { ok: true, value: expect.objectContaining({ status: 'failed', requested_at: created_at }) },
+    ]);
+  });
+
+  it('hands each pooled transaction connection to onConnection as it is created', async () => {
+    const created: Redis[] = [];
+    const store = await newStore(2, (client) => created.push(client));
+    const { search_id } = await create(store);
+    expect(created).toEqual([]);
+    await Promise.all([1, 2, 3].map((n) => store.change(search_id, { kind: 'partial', results: [flight(`p${n}`)] }, { now: now() })));
+    expect(created.length).toBeGreaterThanOrEqual(1);
+    expect(created.length).toBeLessThanOrEqual(2);
+    for (const client of created) expect(client.options.connectionName).toBe('test:search-transactions');
   });
 
   it('runs the caller’s commands in the same MULTI even when the change is a no-op', async () => {

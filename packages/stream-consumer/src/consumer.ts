@@ -70,6 +70,11 @@ export interface StreamConsumerOptions<T> {
   readonly maxDeliveries?: number;
   readonly deadLetterMaxLen?: number;
   readonly logger?: ConsumerLogger;
+  /**
+   * Fields added to every line logged about one entry (besides its `entryId`), from its raw field
+   * list (empty when the entry no longer exists), e.g. the id of what it is about. Must not throw.
+   */
+  readonly entryLogFields?: (fields: readonly string[]) => Record<string, unknown>;
   readonly observer?: StreamConsumerObserver;
 }
 
@@ -126,6 +131,7 @@ export class StreamConsumer<T> {
   private readonly maxDeliveries: number;
   private readonly deadLetterMaxLen: number;
   private readonly logger: ConsumerLogger;
+  private readonly entryLogFields: (fields: readonly string[]) => Record<string, unknown>;
   private readonly observer: StreamConsumerObserver;
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly abort = new AbortController();
@@ -145,6 +151,7 @@ export class StreamConsumer<T> {
     this.maxDeliveries = options.maxDeliveries ?? STREAM_CONSUMER_DEFAULTS.maxDeliveries;
     this.deadLetterMaxLen = options.deadLetterMaxLen ?? STREAM_CONSUMER_DEFAULTS.deadLetterMaxLen;
     this.logger = options.logger ?? noopLogger;
+    this.entryLogFields = options.entryLogFields ?? (() => ({}));
     this.observer = options.observer ?? {};
   }
 
@@ -297,9 +304,14 @@ export class StreamConsumer<T> {
     this.observer.onDelivered?.(waiting.length, source);
     waiting.forEach(([id, fields], index) => {
       const [error, pending] = replies[index] ?? [null, []];
-      const count = error ? undefined : (pending as [string, string, number, number][])[0]?.[3];
+      const deliveryCount = error ? undefined : (pending as [string, string, number, number][])[0]?.[3];
       // Gone from the pending list: another consumer acked it meanwhile.
-      if (count !== undefined) this.dispatch(id, fields, count);
+      if (deliveryCount === undefined) return;
+      this.logger.info(
+        { ...this.entryLogFields(fields ?? []), stream, entryId: id, deliveryCount },
+        source === 'claimed' ? 'idle entry reclaimed' : 'own pending entry read again',
+      );
+      this.dispatch(id, fields, deliveryCount);
     });
   }
 
@@ -314,7 +326,7 @@ export class StreamConsumer<T> {
     } else {
       const decoded = this.options.codec.decode(fields);
       task = decoded.ok
-        ? this.handle(id, decoded.value, deliveryCount)
+        ? this.handle(id, fields, decoded.value, deliveryCount)
         : this.deadLetter({
             id,
             fields,
@@ -331,7 +343,7 @@ export class StreamConsumer<T> {
     });
   }
 
-  private async handle(id: string, message: T, deliveryCount: number): Promise<void> {
+  private async handle(id: string, fields: readonly string[], message: T, deliveryCount: number): Promise<void> {
     const { commands, stream, group } = this.options;
     const started = performance.now();
     let acked = false;
@@ -355,7 +367,10 @@ export class StreamConsumer<T> {
       this.observer.onHandled?.(id, performance.now() - started, 'ok');
     } catch (error) {
       this.observer.onHandled?.(id, performance.now() - started, 'error');
-      this.logger.warn({ err: error, stream, entryId: id, deliveryCount }, 'handler failed; entry left pending for redelivery');
+      this.logger.warn(
+        { ...this.entryLogFields(fields), err: error, stream, entryId: id, deliveryCount },
+        'handler failed; entry left pending for redelivery',
+      );
     }
   }
 
@@ -377,9 +392,12 @@ export class StreamConsumer<T> {
       transaction.xack(stream, group, deadLetter.id);
       assertExecOk(await transaction.exec());
       this.observer.onDeadLettered?.(deadLetter.id, deadLetter.reason);
-      this.logger.warn({ stream, entryId: deadLetter.id, reason: deadLetter.reason }, 'entry dead-lettered');
+      this.logger.warn(
+        { ...this.entryLogFields(deadLetter.fields), stream, entryId: deadLetter.id, deliveryCount: deadLetter.deliveryCount, reason: deadLetter.reason },
+        'entry dead-lettered',
+      );
     } catch (error) {
-      this.logger.error({ err: error, stream, entryId: deadLetter.id }, 'dead-lettering failed; entry left pending');
+      this.logger.error({ ...this.entryLogFields(deadLetter.fields), err: error, stream, entryId: deadLetter.id }, 'dead-lettering failed; entry left pending');
     }
   }
 

@@ -179,6 +179,36 @@ describe('StreamConsumer', () => {
     expect(await redis.client.xlen(dlq)).toBe(1);
   });
 
+  it('logs a failed handler, the reclaim and the dead-lettering with the entry id and the caller’s entry fields', async () => {
+    const lines: Array<{ level: string; message: string; object: Record<string, unknown> }> = [];
+    const record = (level: string) => (object: object, message: string) => void lines.push({ level, message, object: object as Record<string, unknown> });
+    let failures = 0;
+    const { consumer } = startConsumer(
+      async () => {
+        failures += 1;
+        if (failures === 1) throw new Error('downstream hiccup');
+      },
+      {
+        logger: { info: record('info'), warn: record('warn'), error: record('error') },
+        entryLogFields: (fields) => ({ job: fields[1] ?? 'gone' }),
+      },
+    );
+    await eventually('the group to be joined', () => consumer.isJoined());
+    const retriedId = await add(6);
+    const poisonId = await redis.client.xadd(stream, '*', 'n', 'poison');
+    await eventually('the failed entry handled again', () => failures === 2);
+    await eventually('the poison entry dead-lettered', () => lines.some((line) => line.message === 'entry dead-lettered'));
+
+    const about = (entryId: string | null) => lines.filter((line) => line.object.entryId === entryId).map((line) => [line.level, line.message, line.object]);
+    expect(about(retriedId)).toEqual([
+      ['warn', 'handler failed; entry left pending for redelivery', expect.objectContaining({ job: '6', deliveryCount: 1, err: expect.any(Error) })],
+      ['info', 'idle entry reclaimed', expect.objectContaining({ job: '6', deliveryCount: 2, stream })],
+    ]);
+    expect(about(poisonId)).toEqual([
+      ['warn', 'entry dead-lettered', expect.objectContaining({ job: 'poison', deliveryCount: 1, reason: expect.stringContaining('field n') })],
+    ]);
+  });
+
   it('leaves an entry pending when the dead-letter hook fails, and dead-letters it once the hook succeeds', async () => {
     let hookCalls = 0;
     startConsumer(async () => undefined, {
