@@ -6,7 +6,7 @@ import { redisConnectionMetrics, telemetryPlugin } from '@skyway/telemetry';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { MainServiceConfig } from './config';
-import errorEnvelope from './plugins/app/error-envelope';
+import errorEnvelope, { frameworkErrorEnvelope } from './plugins/app/error-envelope';
 import httpSecurity from './plugins/app/http-security';
 import rateLimit from './plugins/app/rate-limit';
 import sseLimits from './plugins/app/sse-limits';
@@ -27,6 +27,8 @@ export interface MainServiceDeps {
 }
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
+/** How often Node looks for requests past their timeout (its default, 30 s, would triple a 10 s timeout). */
+const REQUEST_TIMEOUT_CHECK_MS = 1_000;
 /** SSE heartbeat comment interval: under the 15 s SPEC §3 asks for, and under common proxy idle timeouts. */
 export const SSE_HEARTBEAT_MS = 10_000;
 
@@ -37,6 +39,11 @@ export async function buildApp(config: MainServiceConfig, deps: MainServiceDeps 
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     bodyLimit: BODY_LIMIT_BYTES,
+    frameworkErrors: frameworkErrorEnvelope,
+    // A stalled upload (slowloris) must not hold a socket, or delay shutdown, for ever: a request not
+    // fully received in time is a 408. SSE requests have no body, so their streams are not affected.
+    requestTimeout: config.requestTimeoutMs,
+    http: { headersTimeout: config.requestTimeoutMs, connectionsCheckingInterval: REQUEST_TIMEOUT_CHECK_MS },
     // Bodies are validated exactly as declared: unknown fields and wrong types are 400s, not
     // silently stripped or coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },

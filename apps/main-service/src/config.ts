@@ -16,6 +16,12 @@ export const MainServiceEnv = Type.Object({
   SEARCH_RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1_000, maximum: 86_400_000, default: 60_000 }),
   SSE_MAX_STREAMS: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 20_000, description: 'Open SSE streams per process' }),
   SSE_MAX_STREAMS_PER_CLIENT: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 64, description: 'Open SSE streams per client address' }),
+  REQUEST_TIMEOUT_MS: Type.Integer({
+    minimum: 1_000,
+    maximum: 300_000,
+    default: 10_000,
+    description: 'Time a client has to send a whole request (headers and body) before a 408',
+  }),
   CORS_ORIGINS: Type.String({ default: '', description: 'Comma-separated origins of the frontends allowed to call the API; empty = same origin only' }),
 });
 
@@ -33,6 +39,8 @@ export interface MainServiceConfig extends CommonConfig {
   readonly sseLimits: { readonly perProcess: number; readonly perClient: number };
   /** Origins allowed by CORS, exactly as browsers send them (`https://app.example.com`). */
   readonly corsOrigins: readonly string[];
+  /** A request not fully received by then (a stalled upload) is answered 408 and its socket closed. */
+  readonly requestTimeoutMs: number;
 }
 
 function isOrigin(text: string): boolean {
@@ -75,5 +83,6 @@ export function parseConfig(env: NodeJS.ProcessEnv): MainServiceConfig {
     searchRateLimit: { max: parsed.SEARCH_RATE_LIMIT_MAX, windowMs: parsed.SEARCH_RATE_LIMIT_WINDOW_MS },
     sseLimits: { perProcess: parsed.SSE_MAX_STREAMS, perClient: parsed.SSE_MAX_STREAMS_PER_CLIENT },
     corsOrigins: parseCorsOrigins(parsed.CORS_ORIGINS),
+    requestTimeoutMs: parsed.REQUEST_TIMEOUT_MS,
   };
 }

@@ -160,6 +160,18 @@ describe('protection: rate limit, SSE caps, CORS and security headers (real Redi
       expect(again.status).toBe(200);
     });
 
+    it('leaves streams alone past REQUEST_TIMEOUT_MS (it bounds receiving a request, not a response)', async () => {
+      const app = await startMain({ REQUEST_TIMEOUT_MS: '1000' }, { sseHeartbeatMs: 100 });
+      await eventually('main-service ready', async () => (await app.inject('/health/ready')).statusCode === 200);
+      const url = await app.listen({ host: '127.0.0.1', port: 0 });
+      const searchId = ((await post(app)).json() as { data: { search_id: string } }).data.search_id;
+      const stream = await openSse(`${url}/api/flights/search/${searchId}/stream`);
+      cleanups.push(() => stream.close());
+      // 30 heartbeats 100 ms apart: the stream is still open well past the 1 s request timeout.
+      expect(await stream.comment(29)).toBe('heartbeat');
+      expect(stream.events).toHaveLength(1);
+    });
+
     it('counts refused and answered requests only while they are open: 404s and 400s give their slot back', async () => {
       const { app, url } = await listening({ SSE_MAX_STREAMS_PER_CLIENT: '1' });
       for (let attempt = 0; attempt < 3; attempt += 1) {

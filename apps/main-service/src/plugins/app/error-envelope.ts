@@ -1,6 +1,6 @@
 import { toFieldError, type ErrorEnvelope, type FieldError } from '@skyway/contracts';
 import { isRedisUnavailableError } from '@skyway/redis-connection';
-import type { FastifyError, FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
 /** Seconds a client should wait before retrying when Redis is unreachable. */
@@ -31,6 +31,22 @@ export function validationErrors(error: FastifyError): FieldError[] {
   });
 }
 
+function isFastifyErrorBody(payload: unknown): payload is { statusCode: number; error: string; message: string } {
+  if (typeof payload !== 'object' || payload === null) return false;
+  const body = payload as Record<string, unknown>;
+  return typeof body.statusCode === 'number' && typeof body.error === 'string' && typeof body.message === 'string' && !('success' in body);
+}
+
+/**
+ * Fastify's `frameworkErrors`: a URL the router cannot decode (400) or a path parameter longer than
+ * the router accepts (414) gets the envelope too, without echoing the URL back (it may be 10 kB).
+ */
+export function frameworkErrorEnvelope(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return sendEnvelope(reply, 414, 'A path parameter is too long');
+  if (error.code === 'FST_ERR_BAD_URL') return sendEnvelope(reply, 400, 'The URL is malformed');
+  return sendEnvelope(reply, 400, 'Invalid request');
+}
+
 /**
  * The default error shape of the public API: `{success:false, message, errors?}`. Validation →
  * 400 with every failing field; Redis unreachable → 503 with Retry-After; a refusal for capacity → its
@@ -53,6 +69,13 @@ const errorEnvelope: FastifyPluginAsync = async (app) => {
     if (status >= 400 && status < 500) return sendEnvelope(reply, status, error.message);
     request.log.error({ err: error }, 'unhandled error');
     return sendEnvelope(reply, 500, 'Internal server error');
+  });
+  // Plugins that answer on their own (e.g. @fastify/sse's 406 for a client refusing event streams)
+  // send Fastify's `{statusCode, error, message}`: the public API answers with the envelope instead.
+  app.addHook('preSerialization', async (_request, reply, payload) => {
+    if (reply.statusCode < 400 || !isFastifyErrorBody(payload)) return payload;
+    const envelope: ErrorEnvelope = { success: false, message: payload.message };
+    return envelope;
   });
   app.setNotFoundHandler((request, reply) => sendEnvelope(reply, 404, `Route ${request.method} ${request.url} not found`));
 };

@@ -36,6 +36,8 @@ const httpSecurity: FastifyPluginAsync<HttpSecurityOptions> = async (app, { cors
     exposedHeaders: EXPOSED_HEADERS,
     credentials: false,
     maxAge: 600,
+    // A bare OPTIONS (no Origin) gets an empty 204 rather than a text/plain 400 outside the JSON envelope.
+    strictPreflight: false,
   });
 };
 
