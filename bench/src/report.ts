@@ -1,7 +1,7 @@
 import { build as buildHistogram, type Histogram } from 'hdr-histogram-js';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '@skyway/testkit';
 
@@ -13,6 +13,8 @@ export interface MachineInfo {
   readonly node: string;
   readonly redis: string;
   readonly date: string;
+  /** 1-, 5- and 15-minute load averages when the result was written: how busy the shared machine was. */
+  readonly loadAverage: readonly number[];
 }
 
 export function machineInfo(): MachineInfo {
@@ -29,6 +31,7 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     redis,
     date: new Date().toISOString(),
+    loadAverage: loadavg().map((load) => Math.round(load * 100) / 100),
   };
 }
 

@@ -1,0 +1,103 @@
+import { startApp, uniqueKeyPrefix, type AppProcess } from '@skyway/testkit';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+
+/** The flight search pipeline as real processes: mock-supplier, provider replicas, main-service. */
+export interface Pipeline {
+  readonly main: AppProcess;
+  readonly providers: readonly AppProcess[];
+  readonly suppliers: readonly AppProcess[];
+  readonly keyPrefix: string;
+  stop(): Promise<void>;
+}
+
+export interface PipelineOptions {
+  readonly redisUrl: string;
+  readonly providers: number;
+  /**
+   * mock-supplier processes; provider i calls supplier i mod n. One per provider keeps the mock (a
+   * single Node process doing real work per request) from being the bottleneck a real supplier's
+   * API, scaled on its own, would not be.
+   */
+  readonly suppliers?: number;
+  readonly supplierLatencyMs: number;
+  readonly providerConcurrency?: number;
+  /** Extra main-service variables. */
+  readonly mainEnv?: Record<string, string>;
+}
+
+/**
+ * Limits that protect production from one abusive client, lifted because every benchmark request
+ * comes from one loopback address. Everything else runs with its production defaults.
+ */
+export const UNLIMITED_CLIENT_ENV = {
+  SEARCH_RATE_LIMIT_MAX: '1000000',
+  SSE_MAX_STREAMS: '1000000',
+  SSE_MAX_STREAMS_PER_CLIENT: '1000000',
+} as const;
+
+export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
+  const keyPrefix = uniqueKeyPrefix('bench');
+  const common = { REDIS_URL: options.redisUrl, REDIS_KEY_PREFIX: keyPrefix, LOG_LEVEL: 'warn' };
+  const suppliers = await Promise.all(
+    Array.from({ length: options.suppliers ?? 1 }, () =>
+      startApp('mock-supplier', { env: { LOG_LEVEL: 'warn', SUPPLIER_LATENCY_MS: String(options.supplierLatencyMs) } }),
+    ),
+  );
+  const providers = await Promise.all(
+    Array.from({ length: options.providers }, (_, i) =>
+      startApp('provider-service', {
+        env: {
+          ...common,
+          SUPPLIER_URLS: (suppliers[i % suppliers.length] as AppProcess).url,
+          CONSUMER_NAME: `bench-provider-${i + 1}`,
+          PROVIDER_CONCURRENCY: String(options.providerConcurrency ?? 16),
+        },
+        readyPath: '/health/ready',
+      }),
+    ),
+  );
+  const main = await startApp('main-service', {
+    env: { ...common, ...UNLIMITED_CLIENT_ENV, SEED_JOURNEYS: 'none', ...options.mainEnv },
+    readyPath: '/health/ready',
+  });
+  return {
+    main,
+    providers,
+    suppliers,
+    keyPrefix,
+    async stop() {
+      await main.stop();
+      await Promise.all(providers.map((provider) => provider.stop()));
+      await Promise.all(suppliers.map((supplier) => supplier.stop()));
+    },
+  };
+}
+
+/** Resident set size of a process, in bytes (Linux /proc). */
+export function residentBytes(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!match) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(match[1]) * 1_024;
+}
+
+/** CPU time (user + system) a process has used so far, in seconds (Linux /proc; clock ticks of 1/100 s). */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The CPU each process of a pipeline (and this benchmark process) used while `work` ran, in % of one core. */
+export async function cpuShares<T>(pipeline: Pipeline, work: () => Promise<T>): Promise<{ result: T; cpuPercent: Record<string, number> }> {
+  const pids: Record<string, number> = { 'main-service': pipeline.main.child.pid as number, 'bench client': process.pid };
+  pipeline.providers.forEach((provider, i) => (pids[`provider-service ${i + 1}`] = provider.child.pid as number));
+  pipeline.suppliers.forEach((supplier, i) => (pids[`mock-supplier ${i + 1}`] = supplier.child.pid as number));
+  const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
+  const startedAt = performance.now();
+  const result = await work();
+  const seconds = (performance.now() - startedAt) / 1_000;
+  const cpuPercent = Object.fromEntries(
+    Object.entries(pids).map(([name, pid]) => [name, Math.round(((cpuSeconds(pid) - (before[name] as number)) / seconds) * 100)]),
+  );
+  return { result, cpuPercent };
+}
