@@ -1,6 +1,7 @@
 import { redisKeys, type FlightResult, type RedisKeys } from '@skyway/contracts';
 import { createRedisClient, waitForReady } from '@skyway/redis-connection';
 import { SearchStore, searchRequestCodec, type SearchState } from '@skyway/search-state';
+import { startTracing } from '@skyway/telemetry';
 import { eventually, isolatedRedis, openSse, type IsolatedRedis, type SseConnection } from '@skyway/testkit';
 import type { FastifyInstance } from 'fastify';
 import type Redis from 'ioredis';
@@ -111,18 +112,27 @@ describe('flight search API (in process, real Redis, real sockets for SSE)', () 
       expect(await redis.client.pttl(keys.search(searchId))).toBeGreaterThan(0);
     });
 
-    it('carries an incoming traceparent onto the request entry', async () => {
-      const { app } = await startMain();
-      const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
-      const response = await app.inject({
-        method: 'POST',
-        url: '/api/flights/search',
-        headers: { traceparent },
-        payload: { from: 'CGK', to: 'DPS', date: utcDate(1), passengers: 1 },
-      });
-      expect(response.statusCode).toBe(202);
-      const [[, fields] = ['', []]] = await redis.client.xrange(keys.searchRequested, '-', '+');
-      expect(searchRequestCodec.decode(fields)).toMatchObject({ ok: true, value: { traceparent } });
+    it('writes the request entry in a producer span of the caller’s trace: same trace id, its own span id', async () => {
+      const tracing = startTracing({ serviceName: 'main-service', env: {} });
+      try {
+        const { app } = await startMain();
+        const response = await app.inject({
+          method: 'POST',
+          url: '/api/flights/search',
+          headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' },
+          payload: { from: 'CGK', to: 'DPS', date: utcDate(1), passengers: 1 },
+        });
+        expect(response.statusCode).toBe(202);
+        const [[, fields] = ['', []]] = await redis.client.xrange(keys.searchRequested, '-', '+');
+        const decoded = searchRequestCodec.decode(fields);
+        const traceparent = decoded.ok ? decoded.value.traceparent : undefined;
+        expect(traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
+        // Neither the caller's span nor the request span the traceresponse header names: the XADD's own.
+        expect(traceparent).not.toContain('00f067aa0ba902b7');
+        expect(response.headers.traceresponse).not.toContain(traceparent?.split('-')[2]);
+      } finally {
+        await tracing.shutdown();
+      }
     });
 
     const valid = { from: 'CGK', to: 'DPS', date: utcDate(10), passengers: 2 };

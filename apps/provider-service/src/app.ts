@@ -1,6 +1,6 @@
 import { PROVIDER_GROUP, STREAMS } from '@skyway/contracts';
 import { healthPlugin, loggerOptions, redisPlugin, redisReady } from '@skyway/service-runtime';
-import { consumerGroupMetricsPlugin, redisConnectionMetrics, telemetryPlugin } from '@skyway/telemetry';
+import { consumerGroupMetricsPlugin, redisConnectionMetrics, streamConsumerMetrics, telemetryPlugin } from '@skyway/telemetry';
 import type { StreamConsumerObserver } from '@skyway/stream-consumer';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ProviderServiceConfig } from './config';
@@ -9,7 +9,7 @@ import searchWorker from './plugins/search-worker';
 /** Collaborators a test may replace; production uses the defaults. */
 export interface ProviderServiceDeps {
   readonly now?: () => Date;
-  /** Hook points for metrics on the request consumer. */
+  /** Hook points on the request consumer; by default its metrics. */
   readonly consumerObserver?: StreamConsumerObserver;
 }
 
@@ -30,7 +30,7 @@ export async function buildApp(config: ProviderServiceConfig, deps: ProviderServ
   await app.register(searchWorker, {
     config,
     now: deps.now ?? (() => new Date()),
-    ...(deps.consumerObserver ? { observer: deps.consumerObserver } : {}),
+    observer: deps.consumerObserver ?? streamConsumerMetrics(app.metricsRegistry, { stream: STREAMS.searchRequested, group: PROVIDER_GROUP }),
   });
   await app.register(healthPlugin, {
     checks: {

@@ -76,6 +76,38 @@ describe('supplier client (against a local HTTP supplier)', () => {
     expect(supplier.requests()).toBe(1);
   });
 
+  it('reports every attempt to the observer under the supplier’s origin, with its outcome and duration', async () => {
+    const calls: Array<[string, string, number]> = [];
+    const observer = { onSupplierCall: (name: string, outcome: string, ms: number) => void calls.push([name, outcome, ms]) };
+    const observed = (retries: number, timeoutMs = 2_000) => createSupplierClient({ baseUrl: supplier.url, timeoutMs, retries, backoffMs: 1, observer });
+    const origin = supplier.url.origin;
+
+    supplier.behave({ kind: 'status', status: 503 }, { kind: 'hang' }, { kind: 'offers', offers: 1 });
+    expect((await observed(2, 200)(query, signal())).ok).toBe(true);
+    supplier.behave({ kind: 'status', status: 400 });
+    await observed(2)(query, signal());
+    supplier.behave({ kind: 'body', body: { hello: 'world' } });
+    await observed(2)(query, signal());
+    expect(calls.map(([name, outcome]) => [name, outcome])).toEqual([
+      [origin, 'http_error'],
+      [origin, 'timeout'],
+      [origin, 'ok'],
+      [origin, 'http_error'],
+      [origin, 'invalid_response'],
+    ]);
+    for (const [, , ms] of calls) expect(ms).toBeGreaterThanOrEqual(0);
+
+    const closed = await startLocalSupplier('gone');
+    const goneUrl = closed.url;
+    await closed.close();
+    calls.length = 0;
+    await createSupplierClient({ baseUrl: goneUrl, timeoutMs: 1_000, retries: 1, backoffMs: 1, observer })(query, signal());
+    expect(calls.map(([name, outcome]) => [name, outcome])).toEqual([
+      [goneUrl.origin, 'network_error'],
+      [goneUrl.origin, 'network_error'],
+    ]);
+  });
+
   it('stops retrying once the shutdown signal aborts', async () => {
     supplier.behave({ kind: 'hang' });
     const controller = new AbortController();

@@ -2,6 +2,7 @@ import {
   context,
   defaultTextMapGetter,
   defaultTextMapSetter,
+  isSpanContextValid,
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
@@ -57,6 +58,12 @@ export function extractTraceContext(fields: StreamTraceContext, base: Context = 
   if (typeof fields.traceparent === 'string') carrier.traceparent = fields.traceparent;
   if (typeof fields.tracestate === 'string') carrier.tracestate = fields.tracestate;
   return w3c.extract(base, carrier, defaultTextMapGetter);
+}
+
+/** The trace id an entry's trace context names (for log lines about it), or undefined when it has none valid. */
+export function traceIdOf(fields: StreamTraceContext): string | undefined {
+  const spanContext = trace.getSpanContext(extractTraceContext(fields));
+  return spanContext !== undefined && isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
 }
 
 /** The trace context fields of a raw `[field, value, …]` entry, for entries that do not decode. */

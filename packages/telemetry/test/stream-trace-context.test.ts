@@ -8,6 +8,7 @@ import {
   otlpTracesEndpoint,
   startTracing,
   traceContextOfEntry,
+  traceIdOf,
   traceLogFields,
   withConsumerSpan,
   withProducerSpan,
@@ -111,6 +112,13 @@ describe('trace context across a stream entry', () => {
   it('reads the trace context of a raw entry that does not decode', () => {
     expect(traceContextOfEntry(['search_id', 'nope', 'traceparent', '00-a-b-01', 'tracestate', 'x=1'])).toEqual({ traceparent: '00-a-b-01', tracestate: 'x=1' });
     expect(traceContextOfEntry(['search_id', 'nope', 'traceparent'])).toEqual({});
+  });
+
+  it('names the trace id of an entry’s trace context for log lines, and none for a missing or malformed one', () => {
+    expect(traceIdOf({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' })).toBe('0af7651916cd43dd8448eb211c80319c');
+    expect(traceIdOf({ traceparent: '00-00000000000000000000000000000000-b7ad6b7169203331-01' })).toBeUndefined();
+    expect(traceIdOf({ traceparent: 'not-a-traceparent' })).toBeUndefined();
+    expect(traceIdOf({})).toBeUndefined();
   });
 
   it('writes no trace fields outside a trace', () => {

@@ -6,6 +6,7 @@ import {
   SearchStore,
   type SearchState,
 } from '@skyway/search-state';
+import { redisConnectionMetrics, searchLatencyMetrics } from '@skyway/telemetry';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import type { MainServiceConfig } from '../config';
@@ -39,6 +40,15 @@ function fieldValue(fields: readonly string[], name: string): string | undefined
   return undefined;
 }
 
+/** A terminal result entry's outcome and when its search was requested (epoch ms); undefined for any other entry. */
+function finishedSearchOf(fields: readonly string[]): { outcome: 'completed' | 'failed'; requestedAtMs: number } | undefined {
+  const status = fieldValue(fields, 'status');
+  if (status !== 'completed' && status !== 'failed') return undefined;
+  // Entries written before results carried requested_at cannot be measured.
+  const requestedAtMs = Date.parse(fieldValue(fields, 'requested_at') ?? '');
+  return Number.isFinite(requestedAtMs) ? { outcome: status, requestedAtMs } : undefined;
+}
+
 /**
  * Flight search plumbing shared by the routes: the search store, the ONE blocking reader of
  * `flight.search.results` per process (its own connection), and the in-process fan-out to SSE
@@ -51,8 +61,18 @@ function fieldValue(fields: readonly string[], name: string): string | undefined
  */
 const flightSearch: FastifyPluginAsync<FlightSearchOptions> = async (app, { config, store: givenStore, observer }) => {
   const log = app.log.child({ component: 'flight-search' });
+  const connections = redisConnectionMetrics(app.metricsRegistry);
+  const searchLatency = searchLatencyMetrics(app.metricsRegistry);
   const store =
-    givenStore ?? new SearchStore({ redisUrl: config.redisUrl, commands: app.redis, keys: app.redisKeys, service: 'main-service', transactionConnections: 2 });
+    givenStore ??
+    new SearchStore({
+      redisUrl: config.redisUrl,
+      commands: app.redis,
+      keys: app.redisKeys,
+      service: 'main-service',
+      transactionConnections: 2,
+      onConnection: (client) => connections.watch(client),
+    });
 
   async function currentSearchState(searchId: string): Promise<SearchState | null> {
     const state = await store.get(searchId);
@@ -87,12 +107,16 @@ const flightSearch: FastifyPluginAsync<FlightSearchOptions> = async (app, { conf
       lastReaderError = error.message;
     },
   });
+  connections.watch(blocking);
   const reader = new ResultStreamReader({
     blocking,
     stream: app.redisKeys.searchResults,
     logger: log,
     onEntries: (entries) => {
       for (const [id, fields] of entries) {
+        // Every replica reads every result, so each measures every search, watched here or not.
+        const finished = finishedSearchOf(fields);
+        if (finished) searchLatency.onSearchFinished(finished.outcome, app.now().getTime() - finished.requestedAtMs);
         const searchId = fieldValue(fields, 'search_id');
         if (searchId === undefined || !fanout.has(searchId)) continue;
         const decoded = searchResultCodec.decode(fields);

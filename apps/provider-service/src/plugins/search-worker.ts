@@ -1,12 +1,21 @@
-import { PROVIDER_GROUP, SearchRequestedMessage, createStreamCodec } from '@skyway/contracts';
+import { PROVIDER_GROUP, SearchRequestedMessage, STREAMS, createStreamCodec } from '@skyway/contracts';
 import { createRedisClient, waitForReady } from '@skyway/redis-connection';
 import { SearchStore } from '@skyway/search-state';
 import { DEFAULT_SHUTDOWN_DEADLINE_MS } from '@skyway/service-runtime';
 import { StreamConsumer, type StreamConsumerObserver } from '@skyway/stream-consumer';
+import {
+  redisConnectionMetrics,
+  supplierCallMetrics,
+  traceContextOfEntry,
+  traceIdOf,
+  withConsumerSpan,
+  withProducerSpan,
+  type StreamTraceContext,
+} from '@skyway/telemetry';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ProviderServiceConfig } from '../config';
-import { createDeadLetterHandler, createSearchHandler } from '../search/search-processor';
+import { createDeadLetterHandler, createSearchHandler, searchIdOfEntry, type PublishInSpan } from '../search/search-processor';
 import { createSupplierClient } from '../suppliers/supplier-client';
 
 declare module 'fastify' {
@@ -19,20 +28,32 @@ declare module 'fastify' {
 export interface SearchWorkerOptions {
   readonly config: ProviderServiceConfig;
   readonly now: () => Date;
-  readonly observer?: StreamConsumerObserver;
+  readonly observer: StreamConsumerObserver;
 }
 
 /** In-flight searches get this long after SIGTERM; under the process's own hard deadline. */
 export const WORKER_STOP_DEADLINE_MS = DEFAULT_SHUTDOWN_DEADLINE_MS - 2_000;
+
+/** `search_id` and `trace_id` of a request entry, on every consumer line about it. */
+function requestLogFields(fields: readonly string[]): { search_id?: string; trace_id?: string } {
+  const searchId = searchIdOfEntry(fields);
+  const traceId = traceIdOf(traceContextOfEntry(fields));
+  return { ...(searchId ? { search_id: searchId } : {}), ...(traceId ? { trace_id: traceId } : {}) };
+}
 
 /**
  * The provider's work: a consumer in group `provider-service` on `flight.search.requested` with a
  * blocking connection of its own, handling searches with the suppliers of `SUPPLIER_URLS`.
  * Starts when the app is ready; on close it stops reading and lets in-flight searches finish
  * within {@link WORKER_STOP_DEADLINE_MS}, leaving the rest pending for other replicas.
+ *
+ * Tracing: each entry is handled (or dead-lettered) in a CONSUMER span continuing the trace its
+ * `traceparent` names; supplier calls (fetch) and each result publish (a PRODUCER span on
+ * `flight.search.results`, whose entry carries it on) are its children.
  */
 const searchWorker: FastifyPluginAsync<SearchWorkerOptions> = async (app, { config, now, observer }) => {
   const log = app.log.child({ component: 'search-worker' });
+  const connections = redisConnectionMetrics(app.metricsRegistry);
   let lastBlockingError = '';
   const blocking = createRedisClient(config.redisUrl, {
     connectionName: 'provider-service:requests-reader',
@@ -42,10 +63,23 @@ const searchWorker: FastifyPluginAsync<SearchWorkerOptions> = async (app, { conf
       lastBlockingError = error.message;
     },
   });
-  const store = new SearchStore({ redisUrl: config.redisUrl, commands: app.redis, keys: app.redisKeys, service: 'provider-service' });
+  connections.watch(blocking);
+  const store = new SearchStore({
+    redisUrl: config.redisUrl,
+    commands: app.redis,
+    keys: app.redisKeys,
+    service: 'provider-service',
+    onConnection: (client) => connections.watch(client),
+  });
+  const supplierCalls = supplierCallMetrics(app.metricsRegistry);
   const suppliers = config.supplierUrls.map((baseUrl) =>
-    createSupplierClient({ baseUrl, timeoutMs: config.supplierTimeoutMs, retries: config.supplierRetries }),
+    createSupplierClient({ baseUrl, timeoutMs: config.supplierTimeoutMs, retries: config.supplierRetries, observer: supplierCalls }),
   );
+  const publishInSpan: PublishInSpan = (publish) => withProducerSpan(STREAMS.searchResults, publish);
+  const handleSearch = createSearchHandler({ store, suppliers, now, logger: log, publishInSpan });
+  const failDeadLettered = createDeadLetterHandler({ store, now, publishInSpan });
+  const inConsumerSpan = <T>(messageId: string, traceContext: StreamTraceContext, work: () => Promise<T>): Promise<T> =>
+    withConsumerSpan({ stream: STREAMS.searchRequested, group: PROVIDER_GROUP, messageId, consumer: config.consumerName, traceContext }, work);
   const consumer = new StreamConsumer<SearchRequestedMessage>({
     blocking,
     commands: app.redis,
@@ -54,13 +88,14 @@ const searchWorker: FastifyPluginAsync<SearchWorkerOptions> = async (app, { conf
     consumer: config.consumerName,
     deadLetterStream: app.redisKeys.searchRequestedDeadLetter,
     codec: createStreamCodec(SearchRequestedMessage),
-    handler: createSearchHandler({ store, suppliers, now, logger: log }),
-    onDeadLetter: createDeadLetterHandler({ store, now }),
+    handler: (delivery) => inConsumerSpan(delivery.id, delivery.message, () => handleSearch(delivery)),
+    onDeadLetter: (deadLetter) => inConsumerSpan(deadLetter.id, traceContextOfEntry(deadLetter.fields), () => failDeadLettered(deadLetter)),
     concurrency: config.concurrency,
     claimIdleMs: config.claimIdleMs,
     maxDeliveries: config.maxDeliveries,
     logger: log,
-    ...(observer ? { observer } : {}),
+    entryLogFields: requestLogFields,
+    observer,
   });
   app.decorate('searchConsumer', consumer);
 

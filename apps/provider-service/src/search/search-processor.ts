@@ -1,20 +1,36 @@
 import type { SearchError, SearchRequestedMessage } from '@skyway/contracts';
-import { isTerminal, type SearchStore, type TraceContext } from '@skyway/search-state';
+import { isTerminal, type SearchChange, type SearchStore, type TraceContext, type Transition } from '@skyway/search-state';
 import type { ConsumerLogger, DeadLetter, Delivery } from '@skyway/stream-consumer';
+import type { ChainableCommander } from 'ioredis';
 import type { SupplierAnswer, SupplierClient } from '../suppliers/supplier-client';
+
+/** A logger that makes loggers for one search (pino's `child`). */
+export interface SearchLogger extends ConsumerLogger {
+  child(bindings: Record<string, unknown>): ConsumerLogger;
+}
+
+/**
+ * Runs one publish of a search result, giving it the trace context to write into the result entry
+ * (provider-service: a PRODUCER span on `flight.search.results`).
+ */
+export type PublishInSpan = (publish: (trace: TraceContext) => Promise<Transition | null>) => Promise<Transition | null>;
 
 export interface SearchProcessorDeps {
   readonly store: SearchStore;
   readonly suppliers: readonly SupplierClient[];
   readonly now: () => Date;
-  readonly logger: ConsumerLogger;
+  readonly logger: SearchLogger;
+  readonly publishInSpan: PublishInSpan;
 }
 
-function traceOf(message: Pick<SearchRequestedMessage, 'traceparent' | 'tracestate'>): TraceContext {
-  return {
-    ...(message.traceparent ? { traceparent: message.traceparent } : {}),
-    ...(message.tracestate ? { tracestate: message.tracestate } : {}),
-  };
+/** Applies `change` to the search and publishes it, in a publish span of its own. */
+function publishChange(
+  deps: Pick<SearchProcessorDeps, 'store' | 'now' | 'publishInSpan'>,
+  searchId: string,
+  change: SearchChange,
+  alsoInTransaction?: (transaction: ChainableCommander) => void,
+): Promise<Transition | null> {
+  return deps.publishInSpan((trace) => deps.store.change(searchId, change, { now: deps.now(), trace, ...(alsoInTransaction ? { alsoInTransaction } : {}) }));
 }
 
 function allFailed(failures: readonly SupplierAnswer[]): SearchError {
@@ -32,19 +48,19 @@ function allFailed(failures: readonly SupplierAnswer[]): SearchError {
  * {@link SearchStore.change}. Throws (leaving the entry pending) only when the final commit fails.
  */
 export function createSearchHandler(deps: SearchProcessorDeps) {
-  const { store, suppliers, now, logger } = deps;
+  const { store, suppliers } = deps;
 
   return async function handleSearchRequest(delivery: Delivery<SearchRequestedMessage>): Promise<void> {
     const { message } = delivery;
     const searchId = message.search_id;
-    const trace = traceOf(message);
+    const logger = deps.logger.child({ search_id: searchId });
     const current = await store.get(searchId);
     if (current === null) {
-      logger.warn({ search_id: searchId }, 'search unknown or expired; request dropped');
+      logger.warn({ entryId: delivery.id }, 'search unknown or expired; request dropped');
       return;
     }
     if (isTerminal(current)) {
-      logger.info({ search_id: searchId, status: current.status }, 'search already finished; redelivered request acked');
+      logger.info({ entryId: delivery.id, status: current.status }, 'search already finished; redelivered request acked');
       return;
     }
 
@@ -59,14 +75,14 @@ export function createSearchHandler(deps: SearchProcessorDeps) {
         answers.push(answer);
         outstanding -= 1;
         if (!answer.ok) {
-          logger.warn({ search_id: searchId, supplier: answer.supplier, reason: answer.reason }, 'supplier failed');
+          logger.warn({ supplier: answer.supplier, reason: answer.reason }, 'supplier failed');
         } else if (outstanding > 0) {
           partials = partials
-            .then(() => store.change(searchId, { kind: 'partial', results: answer.results }, { now: now(), trace }))
+            .then(() => publishChange(deps, searchId, { kind: 'partial', results: answer.results }))
             .then(
               () => undefined,
               // Optional: the final commit carries these results anyway.
-              (error: unknown) => logger.warn({ err: error, search_id: searchId }, 'partial result not published'),
+              (error: unknown) => logger.warn({ err: error }, 'partial result not published'),
             );
         }
       }),
@@ -75,15 +91,16 @@ export function createSearchHandler(deps: SearchProcessorDeps) {
     if (delivery.signal.aborted) throw new Error('shutting down: search left pending for another replica');
 
     const successes = answers.flatMap((answer) => (answer.ok ? [answer] : []));
-    const outcome = await store.change(
+    const outcome = await publishChange(
+      deps,
       searchId,
       successes.length > 0
         ? { kind: 'completed', results: successes.flatMap((answer) => answer.results) }
         : { kind: 'failed', error: allFailed(answers) },
-      { now: now(), trace, alsoInTransaction: (transaction) => delivery.ackInto(transaction) },
+      (transaction) => delivery.ackInto(transaction),
     );
     logger.info(
-      { search_id: searchId, status: outcome?.state.status, applied: outcome?.applied ?? false, suppliers_ok: successes.length },
+      { entryId: delivery.id, status: outcome?.state.status, applied: outcome?.applied ?? false, suppliers_ok: successes.length },
       'search processed',
     );
   };
@@ -91,24 +108,28 @@ export function createSearchHandler(deps: SearchProcessorDeps) {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function searchIdOf(deadLetter: DeadLetter<SearchRequestedMessage>): string | undefined {
-  if (deadLetter.message) return deadLetter.message.search_id;
-  const index = deadLetter.fields.findIndex((field, position) => position % 2 === 0 && field === 'search_id');
-  const candidate = index >= 0 ? deadLetter.fields[index + 1] : undefined;
+/** The `search_id` of a raw request entry, when it has a well-formed one (a malformed entry may not). */
+export function searchIdOfEntry(fields: readonly string[]): string | undefined {
+  const index = fields.findIndex((field, position) => position % 2 === 0 && field === 'search_id');
+  const candidate = index >= 0 ? fields[index + 1] : undefined;
   return candidate !== undefined && UUID.test(candidate) ? candidate : undefined;
+}
+
+function searchIdOf(deadLetter: DeadLetter<SearchRequestedMessage>): string | undefined {
+  return deadLetter.message ? deadLetter.message.search_id : searchIdOfEntry(deadLetter.fields);
 }
 
 /**
  * Before a request is dead-lettered, its search (when it can be identified) is marked failed so
  * its viewers are told at once instead of waiting for the timeout. Throwing keeps the entry pending.
  */
-export function createDeadLetterHandler(deps: Pick<SearchProcessorDeps, 'store' | 'now'>) {
+export function createDeadLetterHandler(deps: Pick<SearchProcessorDeps, 'store' | 'now' | 'publishInSpan'>) {
   return async function failDeadLetteredSearch(deadLetter: DeadLetter<SearchRequestedMessage>): Promise<void> {
     const searchId = searchIdOf(deadLetter);
     if (searchId === undefined) return;
     const error: SearchError = deadLetter.message
       ? { code: 'DEAD_LETTERED', message: 'The search request could not be processed' }
       : { code: 'INVALID_REQUEST', message: 'The search request was malformed' };
-    await deps.store.change(searchId, { kind: 'failed', error }, { now: deps.now(), ...(deadLetter.message ? { trace: traceOf(deadLetter.message) } : {}) });
+    await publishChange(deps, searchId, { kind: 'failed', error });
   };
 }

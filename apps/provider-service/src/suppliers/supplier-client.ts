@@ -1,4 +1,5 @@
 import { compileValidator, SupplierFlightsResponse, type FlightResult, type SupplierFlightsQuery } from '@skyway/contracts';
+import { noopSupplierCallObserver, type SupplierCallObserver, type SupplierCallOutcome } from '@skyway/telemetry';
 import { backOff } from 'exponential-backoff';
 import { toFlightResults } from './offer-mapping';
 
@@ -10,6 +11,8 @@ export interface SupplierClientOptions {
   readonly retries: number;
   /** First backoff delay; doubles per retry, capped at 1 s, with full jitter. */
   readonly backoffMs?: number;
+  /** Told about every HTTP attempt (metrics), under the base URL's origin. */
+  readonly observer?: SupplierCallObserver;
 }
 
 export type SupplierAnswer =
@@ -24,30 +27,54 @@ const responseValidator = compileValidator(SupplierFlightsResponse);
 /** A failure worth another attempt: the supplier may answer next time. */
 class TransientSupplierError extends Error {}
 
+/** What one attempt came to, for the observer; the answer (or a transient error) for the caller. */
+type AttemptResult =
+  | { readonly outcome: SupplierCallOutcome; readonly answer: SupplierAnswer }
+  | { readonly outcome: SupplierCallOutcome; readonly retry: TransientSupplierError };
+
 export function createSupplierClient(options: SupplierClientOptions): SupplierClient {
   const endpoint = new URL('v1/flights', options.baseUrl.href.endsWith('/') ? options.baseUrl : `${options.baseUrl.href}/`);
   const label = options.baseUrl.origin;
+  const observer = options.observer ?? noopSupplierCallObserver;
 
-  async function attempt(query: SupplierFlightsQuery, signal: AbortSignal): Promise<SupplierAnswer> {
-    const url = new URL(endpoint);
-    url.search = new URLSearchParams({ from: query.from, to: query.to, date: query.date, passengers: String(query.passengers) }).toString();
+  async function call(url: URL, query: SupplierFlightsQuery, signal: AbortSignal): Promise<AttemptResult> {
     let response: Response;
     let body: unknown;
     try {
       response = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs)]) });
-      body = await response.json().catch(() => undefined);
+      body = await response.json().catch((error: Error) => {
+        // A body cut off by the timeout or the shutdown is not a malformed answer.
+        if (error.name === 'TimeoutError' || signal.aborted) throw error;
+        return undefined;
+      });
     } catch (error) {
       if (signal.aborted) throw error;
-      const timedOut = (error as Error).name === 'TimeoutError';
-      throw new TransientSupplierError(timedOut ? `no answer within ${options.timeoutMs} ms` : `request failed: ${(error as Error).message}`);
+      if ((error as Error).name === 'TimeoutError') {
+        return { outcome: 'timeout', retry: new TransientSupplierError(`no answer within ${options.timeoutMs} ms`) };
+      }
+      return { outcome: 'network_error', retry: new TransientSupplierError(`request failed: ${(error as Error).message}`) };
     }
-    if (response.status >= 500 || response.status === 429) throw new TransientSupplierError(`HTTP ${response.status}`);
-    if (!response.ok) return { ok: false, supplier: label, reason: `HTTP ${response.status}` };
+    if (response.status >= 500 || response.status === 429) {
+      return { outcome: 'http_error', retry: new TransientSupplierError(`HTTP ${response.status}`) };
+    }
+    if (!response.ok) return { outcome: 'http_error', answer: { ok: false, supplier: label, reason: `HTTP ${response.status}` } };
     if (!responseValidator.check(body)) {
       const [first] = responseValidator.errors(body);
-      return { ok: false, supplier: label, reason: `malformed response: ${first ? `${first.field} ${first.message}` : 'not JSON'}` };
+      const reason = `malformed response: ${first ? `${first.field} ${first.message}` : 'not JSON'}`;
+      return { outcome: 'invalid_response', answer: { ok: false, supplier: label, reason } };
     }
-    return { ok: true, supplier: body.supplier, results: toFlightResults(body.supplier, query, body.offers) };
+    return { outcome: 'ok', answer: { ok: true, supplier: body.supplier, results: toFlightResults(body.supplier, query, body.offers) } };
+  }
+
+  async function attempt(query: SupplierFlightsQuery, signal: AbortSignal): Promise<SupplierAnswer> {
+    const url = new URL(endpoint);
+    url.search = new URLSearchParams({ from: query.from, to: query.to, date: query.date, passengers: String(query.passengers) }).toString();
+    const started = performance.now();
+    // An attempt cut short by our own shutdown rejects here and is not the supplier's outcome.
+    const result = await call(url, query, signal);
+    observer.onSupplierCall(label, result.outcome, performance.now() - started);
+    if ('retry' in result) throw result.retry;
+    return result.answer;
   }
 
   return async (query, signal) => {

@@ -7,10 +7,12 @@ import {
   normaliseSearchRequest,
   SearchId,
   SearchSnapshot,
+  STREAMS,
 } from '@skyway/contracts';
 import { RedisUnavailableError } from '@skyway/redis-connection';
-import { isTerminal, parseLastEventId, searchView, type SearchState, type TraceContext } from '@skyway/search-state';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isTerminal, parseLastEventId, searchView, type SearchState } from '@skyway/search-state';
+import { sseConnectionMetrics, withProducerSpan } from '@skyway/telemetry';
+import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { MainServiceConfig } from '../../../config';
 import { sendEnvelope } from '../../../plugins/app/error-envelope';
@@ -25,15 +27,6 @@ const SearchParams = Type.Object({ search_id: SearchId }, { additionalProperties
 /** A viewer whose socket buffers more than this is too slow to keep: it is dropped and may resume. */
 export const MAX_SSE_BUFFERED_BYTES = 1_048_576;
 
-const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
-
-/** Incoming W3C trace context, carried on the request entry (the telemetry plugin may set its own). */
-function traceContextOf(request: FastifyRequest): TraceContext {
-  const { traceparent, tracestate } = request.headers;
-  if (typeof traceparent !== 'string' || !TRACEPARENT.test(traceparent)) return {};
-  return typeof tracestate === 'string' && tracestate.length <= 512 ? { traceparent, tracestate } : { traceparent };
-}
-
 export function streamPath(searchId: string): string {
   return `/api/flights/search/${searchId}/stream`;
 }
@@ -46,14 +39,14 @@ function snapshotOf(state: SearchState): SearchSnapshot {
 }
 
 /** Writes go straight to the socket, each frame encoded once for all viewers; never to a closed one. */
-function sseSink(reply: FastifyReply): SseSink {
+function sseSink(reply: FastifyReply, log: FastifyBaseLogger): SseSink {
   return {
     write(frame) {
       const raw = reply.raw;
       if (!reply.sse.isConnected || raw.destroyed || raw.writableEnded) return false;
       raw.write(frame);
       if (raw.writableLength > MAX_SSE_BUFFERED_BYTES) {
-        reply.log.warn({ buffered: raw.writableLength }, 'SSE client too slow; disconnecting it');
+        log.warn({ buffered: raw.writableLength }, 'SSE client too slow; disconnecting it');
         raw.destroy();
         return false;
       }
@@ -70,6 +63,8 @@ function sseSink(reply: FastifyReply): SseSink {
  * Payload schemas come from @skyway/contracts; validation errors become the 400 envelope.
  */
 const flightsRoutes: FastifyPluginAsyncTypebox<FlightsRoutesOptions> = async (app, { config }) => {
+  const openStreams = sseConnectionMetrics(app.metricsRegistry).stream('search');
+
   app.post(
     '/api/flights/search',
     {
@@ -86,13 +81,10 @@ const flightsRoutes: FastifyPluginAsyncTypebox<FlightsRoutesOptions> = async (ap
       const normalised = normaliseSearchRequest(request.body, app.now());
       if (!normalised.ok) return sendEnvelope(reply, 400, 'Invalid request', normalised.error);
       const searchId = randomUUID();
-      await app.searchStore.create(normalised.value, {
-        searchId,
-        now: app.now(),
-        timeoutMs: config.searchTimeoutMs,
-        ttlMs: config.searchTtlMs,
-        trace: traceContextOf(request),
-      });
+      // The entry carries this span's context, so the provider's processing joins the request's trace.
+      await withProducerSpan(STREAMS.searchRequested, (trace) =>
+        app.searchStore.create(normalised.value, { searchId, now: app.now(), timeoutMs: config.searchTimeoutMs, ttlMs: config.searchTtlMs, trace }),
+      );
       request.log.info({ search_id: searchId, ...normalised.value }, 'search submitted');
       const body: FlightSearchAccepted = {
         success: true,
@@ -137,9 +129,10 @@ const flightsRoutes: FastifyPluginAsyncTypebox<FlightsRoutesOptions> = async (ap
     },
     async (request, reply) => {
       const searchId = request.params.search_id;
+      const log = request.log.child({ search_id: searchId });
       if (!app.searchResults.isReady()) throw new RedisUnavailableError('results stream reader not started yet');
       // Subscribe BEFORE reading the state: what arrives meanwhile is buffered, then de-duplicated by id.
-      const subscription = app.searchFanout.subscribe(searchId, sseSink(reply));
+      const subscription = app.searchFanout.subscribe(searchId, sseSink(reply, log));
       let state: SearchState | null;
       try {
         state = await app.currentSearchState(searchId);
@@ -154,7 +147,9 @@ const flightsRoutes: FastifyPluginAsyncTypebox<FlightsRoutesOptions> = async (ap
       reply.sse.keepAlive();
       reply.sse.onClose(() => subscription.close());
       reply.sse.sendHeaders();
-      request.log.info({ search_id: searchId, status: state.status }, 'search stream opened');
+      // A client already gone has run the close callbacks: count only a stream still open.
+      if (reply.sse.isConnected) reply.sse.onClose(openStreams.onOpen());
+      log.info({ status: state.status }, 'search stream opened');
       subscription.start(encodeEvents(searchView(state)), parseLastEventId(request.headers['last-event-id']));
       // A finished search whose events the client already has: nothing to send, end the stream.
       if (isTerminal(state)) subscription.end();
