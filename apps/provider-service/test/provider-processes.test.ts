@@ -12,6 +12,7 @@ import {
 } from '@skyway/testkit';
 import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
+import { startLocalSupplier } from './support/local-supplier';
 
 /** Provider replicas as real OS processes (build first) against a real mock-supplier. */
 describe('provider-service replicas (real processes)', () => {
@@ -44,35 +45,8 @@ describe('provider-service replicas (real processes)', () => {
   const createSearch = (store: SearchStore) =>
     store.create(query, { searchId: randomUUID(), now: new Date(), timeoutMs: 60_000, ttlMs: 120_000 });
 
-  it('completes every search exactly once when one of two replicas is killed mid-search', async () => {
-    const redis: IsolatedRedis = await isolatedRedis('sigkill');
-    cleanups.push(() => redis.cleanup());
-    const keys = redisKeys(redis.prefix);
-    const { store } = await storeFor(redis.url, keys);
-    const supplier = await start('mock-supplier', { SUPPLIER_LATENCY_MS: '600' });
-    const env = (name: string) => ({
-      REDIS_URL: redis.url,
-      REDIS_KEY_PREFIX: redis.prefix,
-      SUPPLIER_URLS: supplier.url,
-      CLAIM_IDLE_MS: '1000',
-      PROVIDER_CONCURRENCY: '8',
-      CONSUMER_NAME: name,
-    });
-    const [victim] = await Promise.all([start('provider-service', env('victim')), start('provider-service', env('survivor'))]);
-
-    const searches = await Promise.all(Array.from({ length: 12 }, () => createSearch(store)));
-    // Kill the victim while it holds searches it has not finished (its supplier calls take 600 ms).
-    await eventually('the victim to hold pending searches', async () => {
-      const [, , , owners] = (await redis.client.xpending(keys.searchRequested, PROVIDER_GROUP)) as [number, string, string, [string, string][] | null];
-      return (owners ?? []).some(([owner, count]) => owner === 'victim' && Number(count) > 0);
-    });
-    await victim?.stop('SIGKILL');
-
-    await eventually(
-      'every search completed',
-      async () => (await Promise.all(searches.map((search) => store.get(search.search_id)))).every((state) => state?.status === 'completed'),
-      { timeoutMs: 20_000 },
-    );
+  /** Searches that are `completed` in the results stream, counted per search: exactly one each. */
+  async function completionsPerSearch(redis: IsolatedRedis, keys: RedisKeys): Promise<Map<string, number>> {
     const completions = new Map<string, number>();
     for (const [, fields] of await redis.client.xrange(keys.searchResults, '-', '+')) {
       const decoded = searchResultCodec.decode(fields);
@@ -80,28 +54,105 @@ describe('provider-service replicas (real processes)', () => {
         completions.set(decoded.value.search_id, (completions.get(decoded.value.search_id) ?? 0) + 1);
       }
     }
+    return completions;
+  }
+
+  const pendingOf = async (redis: IsolatedRedis, keys: RedisKeys): Promise<Array<[entryId: string, consumer: string]>> =>
+    ((await redis.client.xpending(keys.searchRequested, PROVIDER_GROUP, '-', '+', 100)) as Array<[string, string, number, number]>).map(
+      ([entryId, consumer]) => [entryId, consumer],
+    );
+
+  it('completes 16 in-flight searches exactly once within CLAIM_IDLE_MS + processing time when a replica is SIGKILLed', async () => {
+    const SEARCHES = 16;
+    const CLAIM_IDLE_MS = 1_000;
+    const SUPPLIER_LATENCY_MS = 1_500;
+    const redis: IsolatedRedis = await isolatedRedis('sigkill');
+    cleanups.push(() => redis.cleanup());
+    const keys = redisKeys(redis.prefix);
+    const { store } = await storeFor(redis.url, keys);
+    const supplier = await start('mock-supplier', { SUPPLIER_LATENCY_MS: String(SUPPLIER_LATENCY_MS) });
+    const env = (name: string) => ({
+      REDIS_URL: redis.url,
+      REDIS_KEY_PREFIX: redis.prefix,
+      SUPPLIER_URLS: supplier.url,
+      CLAIM_IDLE_MS: String(CLAIM_IDLE_MS),
+      PROVIDER_CONCURRENCY: String(SEARCHES),
+      CONSUMER_NAME: name,
+    });
+    const [victim] = await Promise.all([start('provider-service', env('victim')), start('provider-service', env('survivor'))]);
+
+    const searches = await Promise.all(Array.from({ length: SEARCHES }, () => createSearch(store)));
+    // All 16 are read at once (one replica or both), each waiting 1.5 s on its supplier: kill the
+    // victim while it holds some of them.
+    await eventually('every search in flight, some with the victim', async () => {
+      const pending = await pendingOf(redis, keys);
+      return pending.length === SEARCHES && pending.some(([, owner]) => owner === 'victim');
+    });
+    await victim?.stop('SIGKILL');
+
+    // The survivor reclaims the victim's entries once idle for CLAIM_IDLE_MS (it looks every
+    // CLAIM_IDLE_MS / 2), then needs one supplier round trip; the rest is room for a busy machine.
+    const bound = CLAIM_IDLE_MS + CLAIM_IDLE_MS / 2 + SUPPLIER_LATENCY_MS + 5_000;
+    await eventually(
+      'every search completed',
+      async () => (await Promise.all(searches.map((search) => store.get(search.search_id)))).every((state) => state?.status === 'completed'),
+      { timeoutMs: bound },
+    );
+    const completions = await completionsPerSearch(redis, keys);
     expect(searches.map((search) => completions.get(search.search_id))).toEqual(searches.map(() => 1));
-    await eventually('the pending list to drain', async () => ((await redis.client.xpending(keys.searchRequested, PROVIDER_GROUP)) as [number])[0] === 0);
+    await eventually('the pending list to drain', async () => (await pendingOf(redis, keys)).length === 0);
   });
 
-  it('on SIGTERM stops reading, finishes the search in flight, acks it and exits 0', async () => {
+  it('on SIGTERM finishes and acks the searches in flight, leaves the one it could not finish pending and unread ones untouched, and exits 0', async () => {
     const redis: IsolatedRedis = await isolatedRedis('sigterm');
     cleanups.push(() => redis.cleanup());
     const keys = redisKeys(redis.prefix);
     const { store } = await storeFor(redis.url, keys);
-    const supplier = await start('mock-supplier', { SUPPLIER_LATENCY_MS: '800' });
-    const provider = await start('provider-service', {
+    // Searches for 9 passengers hang at this supplier until the test says otherwise; others take 1 s.
+    const HANGING_PARTY = 9;
+    const supplier = await startLocalSupplier('alpha', { kind: 'slow', ms: 1_000, offers: 2 });
+    supplier.behaveForPassengers(HANGING_PARTY, { kind: 'hang' });
+    cleanups.push(() => supplier.close());
+    const createFor = (passengers: number) =>
+      store.create({ ...query, passengers }, { searchId: randomUUID(), now: new Date(), timeoutMs: 60_000, ttlMs: 120_000 });
+    const env = (name: string, extra: Record<string, string> = {}) => ({
       REDIS_URL: redis.url,
       REDIS_KEY_PREFIX: redis.prefix,
-      SUPPLIER_URLS: supplier.url,
+      SUPPLIER_URLS: supplier.url.href,
+      CONSUMER_NAME: name,
       LOG_LEVEL: 'info',
+      ...extra,
     });
-    const search = await createSearch(store);
-    await eventually('the search in flight', async () => ((await redis.client.xpending(keys.searchRequested, PROVIDER_GROUP)) as [number])[0] === 1);
-    expect(await provider.stop('SIGTERM')).toBe(0);
-    expect((await store.get(search.search_id))?.status).toBe('completed');
-    expect(((await redis.client.xpending(keys.searchRequested, PROVIDER_GROUP)) as [number])[0]).toBe(0);
-    expect(provider.output()).toContain('search worker stopped');
+    // No supplier timeout to save it: the hanging search is still in flight when the stop deadline passes.
+    const draining = await start('provider-service', env('draining', { PROVIDER_CONCURRENCY: '3', SUPPLIER_TIMEOUT_MS: '60000', SUPPLIER_RETRIES: '0' }));
+
+    const inFlight = [await createFor(1), await createFor(2)];
+    const hanging = await createFor(HANGING_PARTY);
+    await eventually('three searches in flight', async () => (await pendingOf(redis, keys)).length === 3);
+    // The replica is at its concurrency: these stay in the stream, unread.
+    const unread = [await createFor(3), await createFor(4)];
+
+    expect(await draining.stop('SIGTERM', 20_000)).toBe(0);
+    expect(draining.output()).toContain('search worker stopped');
+    for (const search of inFlight) expect((await store.get(search.search_id))?.status).toBe('completed');
+    const [[hangingEntry] = ['', '']] = await redis.client.xrange(keys.searchRequested, '-', '+').then((entries) =>
+      entries.filter(([, fields]) => fields.includes(hanging.search_id)),
+    );
+    // Nothing it read but did not finish was acked: the hanging search is pending, still its own.
+    expect(await pendingOf(redis, keys)).toEqual([[hangingEntry, 'draining']]);
+    for (const search of [hanging, ...unread]) expect((await store.get(search.search_id))?.status).toBe('processing');
+
+    // Another replica picks up both kinds: the abandoned entry once idle, the unread ones as new.
+    supplier.behaveForPassengers(HANGING_PARTY, { kind: 'offers', offers: 1 });
+    await start('provider-service', env('successor', { CLAIM_IDLE_MS: '1000' }));
+    await eventually(
+      'the abandoned and the unread searches completed',
+      async () => (await Promise.all([hanging, ...unread].map((search) => store.get(search.search_id)))).every((state) => state?.status === 'completed'),
+      { timeoutMs: 15_000 },
+    );
+    const completions = await completionsPerSearch(redis, keys);
+    expect([...inFlight, hanging, ...unread].map((search) => completions.get(search.search_id))).toEqual([1, 1, 1, 1, 1]);
+    await eventually('the pending list to drain', async () => (await pendingOf(redis, keys)).length === 0);
   });
 
   it('re-creates its consumer group after Redis restarts empty and serves again', async () => {

@@ -125,21 +125,60 @@ describe('provider-service search worker (in process, real Redis, local supplier
     expect(suppliers[0]?.requests()).toBe(requestsBefore);
   });
 
-  it('dead-letters a poison entry at once, marks its search failed and drains the pending list', async () => {
-    await startProvider();
-    const search = await createSearch();
-    await finished(search.search_id);
-    // A stored search whose only request entry is malformed.
-    const poisonSearch = newSearch(query, { searchId: randomUUID(), now: new Date(), timeoutMs: 30_000, ttlMs: 60_000 });
-    await redis.client.set(keys.search(poisonSearch.search_id), JSON.stringify(poisonSearch), 'PX', 60_000);
-    await redis.client.xadd(keys.searchRequested, '*', 'search_id', poisonSearch.search_id, 'from', 'CGK', 'to', 'nowhere');
-    const failed = await finished(poisonSearch.search_id);
-    expect(failed).toMatchObject({ status: 'failed', error: { code: 'INVALID_REQUEST' } });
-    const dlq = await eventually('the DLQ entry', async () => {
-      const entries = await redis.client.xrange(keys.searchRequestedDeadLetter, '-', '+');
-      return entries.length === 1 ? entries : undefined;
+  describe('poison entries', () => {
+    /** A stored search whose only request entry is the poison. */
+    const storedSearch = async (): Promise<string> => {
+      const poisoned = newSearch(query, { searchId: randomUUID(), now: new Date(), timeoutMs: 30_000, ttlMs: 60_000 });
+      await redis.client.set(keys.search(poisoned.search_id), JSON.stringify(poisoned), 'PX', 60_000);
+      return poisoned.search_id;
+    };
+    const valid = (searchId: string): Record<string, string> => ({
+      search_id: searchId,
+      from: 'CGK',
+      to: 'DPS',
+      date: '2030-07-10',
+      passengers: '2',
+      requested_at: new Date().toISOString(),
     });
-    expect(dlq[0]?.[1]).toEqual(expect.arrayContaining(['search_id', poisonSearch.search_id, 'dlq_reason']));
-    await eventually('the pending list to drain', async () => (await pendingCount()) === 0);
+    const cases: Array<[string, (searchId: string) => Record<string, string>, RegExp]> = [
+      ['missing fields', (searchId) => ({ search_id: searchId, from: 'CGK' }), /malformed entry: .*(to|date|passengers|requested_at)/],
+      ['an airport that is not an IATA code', (searchId) => ({ ...valid(searchId), to: 'nowhere' }), /malformed entry: .*\(field to\)/],
+      ['passengers that is not a number', (searchId) => ({ ...valid(searchId), passengers: 'many' }), /malformed entry: .*passengers/],
+      ['passengers out of range', (searchId) => ({ ...valid(searchId), passengers: '1000' }), /malformed entry: .*passengers/],
+      ['a date that does not exist', (searchId) => ({ ...valid(searchId), date: '2030-13-45' }), /malformed entry: .*date/],
+      ['a 2 MB payload', (searchId) => ({ ...valid(searchId), from: 'X'.repeat(2_000_000) }), /malformed entry: .*(large|size|bytes)/i],
+    ];
+
+    it.each(cases)('%s: dead-lettered at once with the reason, its search failed, the pending list drained, the worker still serving', async (_case, fieldsFor, reason) => {
+      await startProvider();
+      const searchId = await storedSearch();
+      await redis.client.xadd(keys.searchRequested, '*', ...Object.entries(fieldsFor(searchId)).flat());
+      expect(await finished(searchId)).toMatchObject({ status: 'failed', error: { code: 'INVALID_REQUEST' } });
+      const [[, dead] = ['', []]] = await eventually('the DLQ entry', async () => {
+        const entries = await redis.client.xrange(keys.searchRequestedDeadLetter, '-', '+');
+        return entries.length === 1 ? entries : undefined;
+      });
+      const deadFields = new Map<string, string>();
+      for (let index = 0; index < dead.length; index += 2) deadFields.set(dead[index] as string, dead[index + 1] as string);
+      expect(deadFields.get('search_id')).toBe(searchId);
+      expect(deadFields.get('dlq_reason')).toMatch(reason);
+      // A poison of megabytes is not copied whole into the dead-letter stream.
+      expect(Math.max(...dead.map((field) => field.length))).toBeLessThanOrEqual(4_096);
+      await eventually('the pending list to drain', async () => (await pendingCount()) === 0);
+      const after = await createSearch();
+      expect((await finished(after.search_id)).status).toBe('completed');
+    });
+
+    it('a search id that is not one: dead-lettered, no search touched', async () => {
+      await startProvider();
+      await redis.client.xadd(keys.searchRequested, '*', ...Object.entries(valid('search:{*}')).flat());
+      const entries = await eventually('the DLQ entry', async () => {
+        const dead = await redis.client.xrange(keys.searchRequestedDeadLetter, '-', '+');
+        return dead.length === 1 ? dead : undefined;
+      });
+      expect(entries[0]?.[1]).toEqual(expect.arrayContaining(['dlq_reason', expect.stringContaining('search_id')]));
+      await eventually('the pending list to drain', async () => (await pendingCount()) === 0);
+      expect((await redis.keys()).filter((key) => key.startsWith(`${redis.prefix}search:`))).toEqual([]);
+    });
   });
 });

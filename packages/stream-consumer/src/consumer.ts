@@ -69,6 +69,8 @@ export interface StreamConsumerOptions<T> {
   readonly claimIntervalMs?: number;
   readonly maxDeliveries?: number;
   readonly deadLetterMaxLen?: number;
+  /** Longest field name or value copied to the dead-letter stream; longer ones are cut (`dlq_truncated`). */
+  readonly deadLetterMaxFieldLength?: number;
   readonly logger?: ConsumerLogger;
   /**
    * Fields added to every line logged about one entry (besides its `entryId`), from its raw field
@@ -88,6 +90,8 @@ export const STREAM_CONSUMER_DEFAULTS = {
   /** Deliveries allowed; the next one dead-letters the entry instead. */
   maxDeliveries: 5,
   deadLetterMaxLen: 100_000,
+  /** A poison entry of megabytes must not be copied whole: the DLQ is for diagnosis, not storage. */
+  deadLetterMaxFieldLength: 4_096,
   /** Backoff between failed reads (Redis down): doubles from min to max. */
   retryMinMs: 100,
   retryMaxMs: 2_000,
@@ -130,6 +134,7 @@ export class StreamConsumer<T> {
   private readonly claimIntervalMs: number;
   private readonly maxDeliveries: number;
   private readonly deadLetterMaxLen: number;
+  private readonly deadLetterMaxFieldLength: number;
   private readonly logger: ConsumerLogger;
   private readonly entryLogFields: (fields: readonly string[]) => Record<string, unknown>;
   private readonly observer: StreamConsumerObserver;
@@ -150,6 +155,7 @@ export class StreamConsumer<T> {
     this.claimIntervalMs = options.claimIntervalMs ?? defaultClaimIntervalMs(this.claimIdleMs);
     this.maxDeliveries = options.maxDeliveries ?? STREAM_CONSUMER_DEFAULTS.maxDeliveries;
     this.deadLetterMaxLen = options.deadLetterMaxLen ?? STREAM_CONSUMER_DEFAULTS.deadLetterMaxLen;
+    this.deadLetterMaxFieldLength = options.deadLetterMaxFieldLength ?? STREAM_CONSUMER_DEFAULTS.deadLetterMaxFieldLength;
     this.logger = options.logger ?? noopLogger;
     this.entryLogFields = options.entryLogFields ?? (() => ({}));
     this.observer = options.observer ?? {};
@@ -380,9 +386,12 @@ export class StreamConsumer<T> {
       await this.options.onDeadLetter?.(deadLetter);
       const transaction = commands.multi();
       if (deadLetter.fields.length > 0) {
+        const max = this.deadLetterMaxFieldLength;
+        const truncated = deadLetter.fields.some((field) => field.length > max);
         transaction.xadd(
           deadLetterStream, 'MAXLEN', '~', this.deadLetterMaxLen, '*',
-          ...deadLetter.fields,
+          ...deadLetter.fields.map((field) => (field.length > max ? field.slice(0, max) : field)),
+          ...(truncated ? ['dlq_truncated', 'true'] : []),
           'dlq_reason', deadLetter.reason,
           'dlq_source_id', deadLetter.id,
           'dlq_deliveries', String(deadLetter.deliveryCount),

@@ -156,6 +156,26 @@ describe('StreamConsumer', () => {
     expect(seen).toEqual([9]);
   });
 
+  it('dead-letters a huge malformed entry with its fields cut to deadLetterMaxFieldLength', async () => {
+    const deadLetters: DeadLetter<Job>[] = [];
+    const { consumer } = startConsumer(async () => undefined, {
+      deadLetterMaxFieldLength: 64,
+      onDeadLetter: async (deadLetter) => {
+        deadLetters.push(deadLetter);
+      },
+    });
+    await eventually('the group to be joined', () => consumer.isJoined());
+    await redis.client.xadd(stream, '*', 'n', '7'.repeat(2_000_000), 'x'.repeat(100), 'short');
+    await eventually('the poison entry dead-lettered', () => deadLetters.length === 1);
+    const [[, fields] = ['', []]] = await eventually('the DLQ entry', async () => {
+      const entries = await redis.client.xrange(dlq, '-', '+');
+      return entries.length === 1 ? entries : undefined;
+    });
+    expect(fields.slice(0, 4)).toEqual(['n', '7'.repeat(64), 'x'.repeat(64), 'short']);
+    expect(fields).toEqual(expect.arrayContaining(['dlq_truncated', 'true', 'dlq_reason']));
+    await eventually('the pending list to drain', async () => (await pendingCount()) === 0);
+  });
+
   it('redelivers a failing entry until MAX_DELIVERIES, then dead-letters it and drains the pending list', async () => {
     const attempts: number[] = [];
     const deadLetters: DeadLetter<Job>[] = [];

@@ -5,13 +5,25 @@ export type SupplierBehaviour =
   | { readonly kind: 'offers'; readonly offers: number }
   | { readonly kind: 'status'; readonly status: number }
   | { readonly kind: 'body'; readonly body: unknown }
+  /** Offers, after a delay. */
+  | { readonly kind: 'slow'; readonly ms: number; readonly offers: number }
   | { readonly kind: 'hang' };
+
+/**
+ * Idle keep-alive sockets are closed this soon, so the sockets still open are the ones a client
+ * holds in an unfinished request.
+ */
+const KEEP_ALIVE_TIMEOUT_MS = 200;
 
 export interface LocalSupplier {
   readonly url: URL;
   readonly requests: () => number;
   /** Changes what the next requests get. */
   behave(...sequence: SupplierBehaviour[]): void;
+  /** Requests for this many passengers get `behaviour` instead of the script (one search's answer). */
+  behaveForPassengers(passengers: number, behaviour: SupplierBehaviour): void;
+  /** Sockets open to the server right now. */
+  connections(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -34,23 +46,23 @@ export function offer(supplier: string, index: number, overrides: Partial<Suppli
 
 /**
  * A tiny HTTP supplier for tests of the provider's supplier client: answers `/v1/flights` per a
- * scripted sequence of behaviours (the last one repeats).
+ * scripted sequence of behaviours (the last one repeats), or per party size.
  */
 export async function startLocalSupplier(name: string, ...initial: SupplierBehaviour[]): Promise<LocalSupplier> {
-  const app: FastifyInstance = Fastify();
+  const app: FastifyInstance = Fastify({ keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS });
   let script: SupplierBehaviour[] = initial.length > 0 ? initial : [{ kind: 'offers', offers: 2 }];
+  const byPassengers = new Map<number, SupplierBehaviour>();
   let count = 0;
-  app.get('/v1/flights', async (_request, reply) => {
-    const behaviour = script[Math.min(count, script.length - 1)] as SupplierBehaviour;
+  const offers = (length: number): SupplierFlightsResponse => ({ supplier: name, offers: Array.from({ length }, (_, index) => offer(name, index)) });
+  app.get<{ Querystring: { passengers?: string } }>('/v1/flights', async (request, reply) => {
+    const behaviour = byPassengers.get(Number(request.query.passengers)) ?? (script[Math.min(count, script.length - 1)] as SupplierBehaviour);
     count += 1;
     switch (behaviour.kind) {
-      case 'offers': {
-        const body: SupplierFlightsResponse = {
-          supplier: name,
-          offers: Array.from({ length: behaviour.offers }, (_, index) => offer(name, index)),
-        };
-        return body;
-      }
+      case 'offers':
+        return offers(behaviour.offers);
+      case 'slow':
+        await new Promise((resolve) => setTimeout(resolve, behaviour.ms));
+        return offers(behaviour.offers);
       case 'status':
         return reply.code(behaviour.status).send({ code: 'SUPPLIER_UNAVAILABLE', message: 'scripted failure' });
       case 'body':
@@ -69,6 +81,10 @@ export async function startLocalSupplier(name: string, ...initial: SupplierBehav
       script = sequence;
       count = 0;
     },
+    behaveForPassengers(passengers, behaviour) {
+      byPassengers.set(passengers, behaviour);
+    },
+    connections: () => new Promise((resolve, reject) => app.server.getConnections((error, open) => (error ? reject(error) : resolve(open)))),
     async close() {
       app.server.closeAllConnections();
       await app.close();
