@@ -1,8 +1,15 @@
 import { startTracing } from '@skyway/telemetry';
-import { eventually, isolatedRedis, parsePrometheusText, runToExit, sampleValue, startApp, type IsolatedRedis } from '@skyway/testkit';
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import {
+  eventually,
+  isolatedRedis,
+  jsonLogLines,
+  parsePrometheusText,
+  runToExit,
+  sampleValue,
+  startApp,
+  startOtlpCollector,
+  type IsolatedRedis,
+} from '@skyway/testkit';
 import { buildApp } from '../src/app';
 import { parseConfig } from '../src/config';
 
@@ -12,34 +19,6 @@ const TRACEPARENT = `00-${CALLER_TRACE_ID}-${CALLER_SPAN_ID}-01`;
 /** A traced route that answers whether or not searches exist yet: an unknown search id. */
 const TRACED_PATH = '/api/flights/search/00000000-0000-4000-8000-000000000000';
 const BEARER_TOKEN = 'obs-test-token-4f1c9a7e2b';
-
-/** Every non-empty output line as a parsed JSON object; throws on a line that is not one. */
-function jsonLines(output: string): Record<string, unknown>[] {
-  return output
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => {
-      const parsed: unknown = JSON.parse(line);
-      if (typeof parsed !== 'object' || parsed === null) throw new Error(`not a JSON object: ${line}`);
-      return parsed as Record<string, unknown>;
-    });
-}
-
-/** A stand-in OTLP/HTTP collector on loopback: keeps every JSON body POSTed to /v1/traces. */
-async function startCollector(): Promise<{ url: string; bodies: unknown[]; server: Server }> {
-  const bodies: unknown[] = [];
-  const server = createServer((request, response) => {
-    let body = '';
-    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
-    request.on('end', () => {
-      if (request.method === 'POST' && request.url === '/v1/traces') bodies.push(JSON.parse(body));
-      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, bodies, server };
-}
 
 describe('main-service observability', () => {
   let redis: IsolatedRedis;
@@ -102,14 +81,14 @@ describe('main-service observability', () => {
         await app.stop();
       }
       expect(response.headers.get('traceresponse')).toMatch(new RegExp(`^00-${CALLER_TRACE_ID}-`));
-      const requestLines = jsonLines(app.output()).filter((line) => line.req !== undefined || line.res !== undefined);
+      const requestLines = jsonLogLines(app.output()).filter((line) => line.req !== undefined || line.res !== undefined);
       expect(requestLines.map((line) => line.msg)).toEqual(['incoming request', 'request completed']);
       for (const line of requestLines) expect(line).toMatchObject({ trace_id: CALLER_TRACE_ID, span_id: expect.stringMatching(/^[0-9a-f]{16}$/) });
       expect(requestLines[1]).toMatchObject({ res: { statusCode: 404, method: 'GET', route: '/api/flights/search/:search_id' }, responseTime: expect.any(Number) });
     });
 
     it('exports the spans of the caller trace over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, flushing them at shutdown', async () => {
-      const collector = await startCollector();
+      const collector = await startOtlpCollector();
       try {
         const app = await startApp('main-service', {
           env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix, OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' },
@@ -124,7 +103,7 @@ describe('main-service observability', () => {
         expect(exported).toContain(`"parentSpanId":"${CALLER_SPAN_ID}"`);
         expect(exported).toContain('"stringValue":"main-service"');
       } finally {
-        collector.server.close();
+        await collector.close();
       }
     });
 
@@ -148,7 +127,7 @@ describe('main-service observability', () => {
       } finally {
         await app.stop();
       }
-      const completed = jsonLines(app.output()).filter((line) => line.msg === 'request completed');
+      const completed = jsonLogLines(app.output()).filter((line) => line.msg === 'request completed');
       // Health and metrics requests log only warnings: the three API requests are the ones logged.
       expect(completed.map((line) => (line.res as { method: string }).method)).toEqual(['GET', 'POST', 'PUT']);
       expect(app.output()).not.toContain(BEARER_TOKEN);

@@ -4,4 +4,5 @@ export * from './isolation';
 export * from './prometheus-text';
 export * from './provision';
 export * from './sse-client';
+export * from './telemetry-capture';
 export { freePort, isRedisServerInstalled, startRedisServer, type RedisServer, type RedisServerOptions } from '@skyway/local-redis';
