@@ -108,6 +108,33 @@ describe('SearchStore (real Redis)', () => {
     for (const client of created) expect(client.options.connectionName).toBe('test:search-transactions');
   });
 
+  it('keeps both streams trimmed to about their MAXLEN after 10,000 searches, the newest entries kept', async () => {
+    const MAX_LEN = 1_000;
+    // `MAXLEN ~` trims whole stream nodes (stream-node-max-entries, 100 by default).
+    const NODE_ENTRIES = 100;
+    const commands = createRedisClient(redis.url, { connectionName: 'test:commands' });
+    clients.push(commands);
+    await waitForReady(commands, 5_000);
+    const store = new SearchStore({ redisUrl: redis.url, commands, keys, service: 'test', requestsMaxLen: MAX_LEN, resultsMaxLen: MAX_LEN, transactionConnections: 8 });
+    stores.push(store);
+    let remaining = 10_000;
+    let newest = '';
+    await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        while (remaining > 0) {
+          remaining -= 1;
+          const state = await create(store);
+          await store.change(state.search_id, { kind: 'completed', results: [flight('a')] }, { now: now() });
+          newest = state.search_id;
+        }
+      }),
+    );
+    expect(await redis.client.xlen(keys.searchRequested)).toBeLessThan(MAX_LEN + NODE_ENTRIES);
+    expect(await redis.client.xlen(keys.searchResults)).toBeLessThan(MAX_LEN + NODE_ENTRIES);
+    const recent = (await redis.client.xrevrange(keys.searchRequested, '+', '-', 'COUNT', 64)).map(([, fields]) => fields[fields.indexOf('search_id') + 1]);
+    expect(recent).toContain(newest);
+  });
+
   it('runs the caller’s commands in the same MULTI even when the change is a no-op', async () => {
     const store = await newStore();
     const { search_id } = await create(store);

@@ -1,0 +1,140 @@
+import { PROVIDER_GROUP, redisKeys } from '@skyway/contracts';
+import { searchResultCodec } from '@skyway/search-state';
+import {
+  eventually,
+  openSse,
+  startApp,
+  startRedisServer,
+  uniqueKeyPrefix,
+  type AppProcess,
+  type RedisServer,
+  type SseConnection,
+} from '@skyway/testkit';
+import Redis from 'ioredis';
+
+const DAY_MS = 86_400_000;
+const search = { from: 'CGK', to: 'DPS', date: new Date(Date.now() + 20 * DAY_MS).toISOString().slice(0, 10), passengers: 1 };
+/** SPEC §3: with Redis unreachable, a write answers 503 within this — never a hang. */
+const REDIS_DOWN_ANSWER_MS = 2_000;
+
+/**
+ * The whole deployment as real processes (build first) on a redis-server of the test's own, which
+ * the test kills and restarts — empty, or from its append-only file. No service is restarted.
+ */
+describe('Redis outages (real processes, a Redis the test kills)', () => {
+  const processes: AppProcess[] = [];
+  const streams: SseConnection[] = [];
+  const cleanups: Array<() => Promise<void>> = [];
+
+  afterEach(async () => {
+    streams.splice(0).forEach((stream) => stream.close());
+    await Promise.all(processes.splice(0).map((app) => app.stop('SIGKILL')));
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function start(name: Parameters<typeof startApp>[0], env: Record<string, string>): Promise<AppProcess> {
+    const app = await startApp(name, { env: { LOG_LEVEL: 'warn', ...env }, readyPath: '/health/ready' });
+    processes.push(app);
+    return app;
+  }
+
+  async function deployment(server: RedisServer, supplierLatencyMs: number, providerEnv: Record<string, string> = {}) {
+    const prefix = uniqueKeyPrefix('outage');
+    const common = { REDIS_URL: server.url, REDIS_KEY_PREFIX: prefix };
+    const supplier = await start('mock-supplier', { SUPPLIER_LATENCY_MS: String(supplierLatencyMs) });
+    const provider = await start('provider-service', { ...common, SUPPLIER_URLS: supplier.url, ...providerEnv });
+    const main = await start('main-service', { ...common, SEED_JOURNEYS: 'none', SEARCH_RATE_LIMIT_MAX: '100000' });
+    return { prefix, supplier, provider, main };
+  }
+
+  const post = (main: AppProcess, signal?: AbortSignal) =>
+    fetch(`${main.url}/api/flights/search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(search),
+      ...(signal ? { signal } : {}),
+    });
+
+  async function submitted(main: AppProcess): Promise<string> {
+    const response = await post(main);
+    expect(response.status).toBe(202);
+    return ((await response.json()) as { data: { search_id: string } }).data.search_id;
+  }
+
+  async function completes(main: AppProcess, searchId: string): Promise<void> {
+    const stream = await openSse(`${main.url}/api/flights/search/${searchId}/stream`);
+    streams.push(stream);
+    await stream.ended;
+    const statuses = stream.events.map((event) => (JSON.parse(event.data) as { status: string }).status);
+    expect(statuses.slice(-2)).toEqual(['completed', 'completed']);
+  }
+
+  const ready = (app: AppProcess) => eventually(`${app.name} ready`, async () => (await fetch(`${app.url}/health/ready`)).status === 200, { timeoutMs: 20_000 });
+
+  it('Redis killed: writes answer 503 within 2 s and no process exits; restarted empty: everything reconnects and searches complete again', async () => {
+    const server = await startRedisServer();
+    let current = server;
+    cleanups.push(() => current.stop());
+    const { prefix, main, provider, supplier } = await deployment(server, 0);
+    await completes(main, await submitted(main));
+
+    await server.kill();
+    const refused = await post(main, AbortSignal.timeout(REDIS_DOWN_ANSWER_MS));
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('2');
+    expect(await refused.json()).toEqual({ success: false, message: expect.stringContaining('unavailable') });
+    const snapshot = await fetch(`${main.url}/api/flights/search/00000000-0000-4000-8000-000000000000`, { signal: AbortSignal.timeout(REDIS_DOWN_ANSWER_MS) });
+    expect(snapshot.status).toBe(503);
+    for (const app of [main, provider]) {
+      expect((await fetch(`${app.url}/health/live`)).status).toBe(200);
+      expect((await fetch(`${app.url}/health/ready`)).status).toBe(503);
+    }
+    for (const app of [main, provider, supplier]) expect(app.child.exitCode).toBeNull();
+
+    current = await startRedisServer({ port: server.port });
+    await Promise.all([ready(main), ready(provider)]);
+    await completes(main, await submitted(main));
+    // The provider re-created its consumer group on the empty Redis.
+    const client = new Redis(current.url);
+    cleanups.push(async () => void client.disconnect());
+    const groups = (await client.xinfo('GROUPS', redisKeys(prefix).searchRequested)) as unknown[][];
+    expect(groups.map((group) => group[1])).toEqual([PROVIDER_GROUP]);
+    for (const app of [main, provider, supplier]) expect(app.child.exitCode).toBeNull();
+  });
+
+  it('Redis restarted from its AOF (appendfsync always) under load: the searches in flight are resumed and complete exactly once', async () => {
+    const server = await startRedisServer({ appendfsync: 'always' });
+    let current = server;
+    cleanups.push(() => current.stop());
+    const { prefix, main } = await deployment(server, 1_500, { CLAIM_IDLE_MS: '1000', PROVIDER_CONCURRENCY: '16' });
+    const keys = redisKeys(prefix);
+    const client = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 100 });
+    cleanups.push(async () => void client.disconnect());
+    await client.connect();
+
+    const searchIds: string[] = [];
+    for (let index = 0; index < 8; index += 1) searchIds.push(await submitted(main));
+    await eventually('every search in flight at the provider', async () => ((await client.xpending(keys.searchRequested, PROVIDER_GROUP)) as [number])[0] === 8);
+
+    await server.kill();
+    current = await startRedisServer({ appendfsync: 'always', dir: server.dir, port: server.port });
+    // The stream, the group and its pending entries came back from the AOF.
+    await eventually('the restored pending list', async () => ((await client.xpending(keys.searchRequested, PROVIDER_GROUP)) as [number])[0] > 0);
+
+    await eventually(
+      'every search completed',
+      async () => {
+        const snapshots = await Promise.all(searchIds.map((searchId) => fetch(`${main.url}/api/flights/search/${searchId}`).then((response) => response.json())));
+        return snapshots.every((snapshot) => (snapshot as { data?: { status: string } }).data?.status === 'completed');
+      },
+      { timeoutMs: 20_000 },
+    );
+    const completions = new Map<string, number>();
+    for (const [, fields] of await client.xrange(keys.searchResults, '-', '+')) {
+      const decoded = searchResultCodec.decode(fields);
+      if (decoded.ok && decoded.value.status !== 'processing') completions.set(decoded.value.search_id, (completions.get(decoded.value.search_id) ?? 0) + 1);
+    }
+    expect(searchIds.map((searchId) => completions.get(searchId))).toEqual(searchIds.map(() => 1));
+    await eventually('the pending list to drain', async () => ((await client.xpending(keys.searchRequested, PROVIDER_GROUP)) as [number])[0] === 0);
+  });
+});
