@@ -1,5 +1,6 @@
 import fastifySse from '@fastify/sse';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { JourneyStoreOptions } from '@skyway/journey-store';
 import type { SearchStore } from '@skyway/search-state';
 import { healthPlugin, loggerOptions, redisPlugin, redisReady } from '@skyway/service-runtime';
 import { redisConnectionMetrics, telemetryPlugin } from '@skyway/telemetry';
@@ -12,6 +13,8 @@ import rateLimit from './plugins/app/rate-limit';
 import sseLimits from './plugins/app/sse-limits';
 import flightSearch from './plugins/flight-search';
 import flightsRoutes from './routes/api/flights';
+import journeys from './plugins/journeys';
+import journeysRoutes from './routes/api/journeys';
 import type { SearchFanoutObserver } from './search/search-fanout';
 
 /** Collaborators a test may replace; production uses the defaults. */
@@ -24,6 +27,8 @@ export interface MainServiceDeps {
   readonly searchFanoutObserver?: SearchFanoutObserver;
   /** SSE heartbeat interval (tests shorten it). */
   readonly sseHeartbeatMs?: number;
+  /** Journey store settings to override (tests force e.g. `maxAttempts: 1`). */
+  readonly journeyStoreOptions?: JourneyStoreOptions;
 }
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -67,6 +72,8 @@ export async function buildApp(config: MainServiceConfig, deps: MainServiceDeps 
     ...(deps.searchFanoutObserver ? { observer: deps.searchFanoutObserver } : {}),
   });
   await app.register(flightsRoutes, { config });
+  await app.register(journeys, { config, ...(deps.journeyStoreOptions ? { storeOptions: deps.journeyStoreOptions } : {}) });
+  await app.register(journeysRoutes, { config });
   await app.register(healthPlugin, {
     checks: {
       redis: redisReady(app.redis),

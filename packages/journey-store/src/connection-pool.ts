@@ -9,6 +9,8 @@ export interface TransactionConnectionPoolOptions {
   /** Shown in `CLIENT LIST` for every pooled connection. */
   readonly connectionName: string;
   readonly onError?: (error: Error) => void;
+  /** Called with each connection as it is created. */
+  readonly onConnection?: (connection: Redis) => void;
 }
 
 /**
@@ -83,6 +85,7 @@ export class TransactionConnectionPool {
   private async connect(): Promise<Redis> {
     const connection = this.base.duplicate({ connectionName: this.options.connectionName });
     connection.on('error', (error: Error) => this.options.onError?.(error));
+    this.options.onConnection?.(connection);
     try {
       await waitForReady(connection, REDIS_DEFAULTS.connectTimeoutMs);
     } catch (error) {

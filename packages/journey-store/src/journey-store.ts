@@ -68,6 +68,7 @@ export class JourneyStore {
       settings: this.settings,
       observer: options.observer ?? {},
       connectionName: options.connectionName ?? 'journey-store:tx',
+      ...(options.onConnection ? { onConnection: options.onConnection } : {}),
     });
     redis.defineCommand('skywayCreateJourney', { numberOfKeys: 2, lua: loadLuaScript('create-journey') });
   }

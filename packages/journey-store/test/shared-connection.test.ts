@@ -75,4 +75,15 @@ describe('WATCH on a shared connection', () => {
     expect(pooled.length).toBeGreaterThan(0);
     expect(pooled.length).toBeLessThanOrEqual(8); // two pools of 4
   });
+
+  it('hands each dedicated connection to onConnection as it is created (to watch it in metrics)', async () => {
+    const created: Redis[] = [];
+    const store = fixture.store({ poolSize: 2, connectionName: 'journey-tx-watched', onConnection: (connection) => created.push(connection) });
+    await store.create(testJourney('JRN-W', 4));
+    expect(created).toEqual([]);
+    await Promise.all([1, 2, 3, 4].map((n) => store.updateSegmentStatus('JRN-W', segmentId(n), 'Boarding')));
+    expect(created.length).toBeGreaterThanOrEqual(1);
+    expect(created.length).toBeLessThanOrEqual(2);
+    for (const connection of created) expect(connection.options.connectionName).toBe('journey-tx-watched');
+  });
 });

@@ -19,15 +19,19 @@ export const DEFAULT_SHUTDOWN_DEADLINE_MS = 10_000;
  * variable, exit 1), build the app, listen, and close it on SIGTERM/SIGINT or a fatal error.
  */
 export async function runService<C extends CommonConfig>(service: ServiceDefinition<C>): Promise<void> {
+  const exitOnConfigError: (error: unknown) => never = (error) => {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${service.name}: invalid configuration: ${error.message}\n`);
+    process.exit(1);
+  };
   let config: C;
   try {
     config = service.parseConfig(process.env);
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${service.name}: invalid configuration: ${error.message}\n`);
-    process.exit(1);
+    exitOnConfigError(error);
   }
-  const app = await service.build(config);
+  // Building may read what the configuration points at (e.g. a seed file) and find it invalid.
+  const app = await service.build(config).catch(exitOnConfigError);
   closeWithGrace({ delay: service.shutdownDeadlineMs ?? DEFAULT_SHUTDOWN_DEADLINE_MS }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'fatal error, shutting down');
     else app.log.info({ signal }, 'shutting down');

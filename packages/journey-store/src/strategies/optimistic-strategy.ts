@@ -53,6 +53,7 @@ export class OptimisticStrategy implements UpdateStrategy {
       idleTimeoutMs: settings.poolIdleTimeoutMs,
       connectionName: context.connectionName,
       onError: (error) => context.observer.onConnectionError?.(error),
+      ...(context.onConnection ? { onConnection: context.onConnection } : {}),
     });
   }
 

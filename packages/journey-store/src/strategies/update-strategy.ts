@@ -29,6 +29,7 @@ export interface StrategyContext {
   readonly observer: JourneyStoreObserver;
   /** Name for dedicated connections in `CLIENT LIST`. */
   readonly connectionName: string;
+  readonly onConnection?: (connection: Redis) => void;
 }
 
 /** Queues the document write and its change events (the outbox) on a MULTI or pipeline. */

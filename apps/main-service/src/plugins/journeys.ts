@@ -1,0 +1,101 @@
+import type { NewJourney } from '@skyway/contracts';
+import { JourneyChangeFeed, JourneyStore, type JourneyStoreObserver, type JourneyStoreOptions } from '@skyway/journey-store';
+import { createRedisClient, waitForReady } from '@skyway/redis-connection';
+import { journeyStoreMetrics } from '@skyway/telemetry';
+import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
+import fp from 'fastify-plugin';
+import type { MainServiceConfig } from '../config';
+import { seedJourneys } from '../journeys/seed';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    journeyStore: JourneyStore;
+    /** This process's one reader of journey change streams, for SSE. */
+    journeyFeed: JourneyChangeFeed;
+  }
+}
+
+export interface JourneysOptions {
+  readonly config: MainServiceConfig;
+  /** Store settings a test overrides (e.g. `maxAttempts: 1`); production uses the defaults. */
+  readonly storeOptions?: JourneyStoreOptions;
+}
+
+/** A seed attempt that failed (Redis down at start) is retried this much later. */
+const SEED_RETRY_MS = 2_000;
+
+/** Logs each distinct connection error once, not once per reconnect attempt. */
+function connectionErrorLogger(log: FastifyBaseLogger, what: string): (error: Error) => void {
+  let last = '';
+  return (error) => {
+    if (error.message !== last) log.warn({ err: error }, `${what} error`);
+    last = error.message;
+  };
+}
+
+/**
+ * Journey storage for the routes: the store (optimistic updates with group commit on pooled
+ * connections, metrics attached), the change feed (one blocking reader per process, fanning out
+ * to SSE clients), and loading the seed journeys at start without overwriting existing ones.
+ */
+const journeys: FastifyPluginAsync<JourneysOptions> = async (app, { config, storeOptions }) => {
+  const log = app.log.child({ component: 'journeys' });
+  const seed = seedJourneys(config.seedJourneys);
+  const metrics = journeyStoreMetrics(app.metricsRegistry);
+  const logConnectionError = connectionErrorLogger(log, 'journey connection');
+  const observer: JourneyStoreObserver = {
+    ...metrics,
+    onExhausted(journeyId, attempts) {
+      metrics.onExhausted(journeyId, attempts);
+      log.warn({ journeyId, attempts }, 'journey update retries exhausted');
+    },
+    onConnectionError(error) {
+      metrics.onConnectionError(error);
+      logConnectionError(error);
+    },
+  };
+  const store = new JourneyStore(app.redis, {
+    keyPrefix: config.redisKeyPrefix,
+    connectionName: 'main-service:journey-tx',
+    observer,
+    ...storeOptions,
+  });
+  const feed = new JourneyChangeFeed({
+    keys: store.keys,
+    commands: app.redis,
+    createReader: () =>
+      createRedisClient(config.redisUrl, { connectionName: 'main-service:journey-feed', blocking: true, onError: observer.onConnectionError }),
+    onError: observer.onConnectionError,
+  });
+  app.decorate('journeyStore', store);
+  app.decorate('journeyFeed', feed);
+
+  let seedRetry: NodeJS.Timeout | undefined;
+  let closing = false;
+  async function loadSeed(journeysToSeed: readonly NewJourney[]): Promise<void> {
+    try {
+      const outcomes = await Promise.all(journeysToSeed.map((journey) => store.create(journey)));
+      const created = outcomes.filter((outcome) => outcome.kind === 'created').length;
+      log.info({ created, existing: outcomes.length - created }, 'seed journeys loaded');
+    } catch (error) {
+      if (closing) return;
+      log.warn({ err: error }, `seeding journeys failed; retrying in ${SEED_RETRY_MS} ms`);
+      seedRetry = setTimeout(() => void loadSeed(journeysToSeed), SEED_RETRY_MS);
+      seedRetry.unref();
+    }
+  }
+
+  app.addHook('onReady', async () => {
+    if (seed.length === 0) return;
+    await waitForReady(app.redis, 2_000).catch(() => undefined);
+    await loadSeed(seed);
+  });
+  app.addHook('onClose', async () => {
+    closing = true;
+    clearTimeout(seedRetry);
+    await feed.close();
+    await store.close();
+  });
+};
+
+export default fp(journeys, { name: 'journeys', fastify: '5.x', dependencies: ['redis'] });
