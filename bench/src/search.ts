@@ -162,10 +162,15 @@ async function main(): Promise<void> {
       scaled.set(replicas, pipeline);
     }
     const scalingRuns = new Map<number, LoadResult[]>(REPLICAS.map((replicas) => [replicas, []]));
+    // CPU of the pipeline's app processes plus this client (Redis not included), in % of one core; the machine has 200 %.
+    const scalingCpu = new Map<number, number[]>(REPLICAS.map((replicas) => [replicas, []]));
     for (let round = 0; round < ROUNDS; round++) {
       const order = [...REPLICAS.slice(round % REPLICAS.length), ...REPLICAS.slice(0, round % REPLICAS.length)];
       for (const replicas of order) {
-        scalingRuns.get(replicas)?.push(await closedLoop((scaled.get(replicas) as Pipeline).main.url, SCALING_CLIENTS));
+        const pipeline = scaled.get(replicas) as Pipeline;
+        const run = await cpuShares(pipeline, () => closedLoop(pipeline.main.url, SCALING_CLIENTS));
+        scalingRuns.get(replicas)?.push(run.result);
+        scalingCpu.get(replicas)?.push(Object.values(run.cpuPercent).reduce((sum, percent) => sum + percent, 0));
         await sleep(500);
       }
       console.error(`search: scaling round ${round + 1}/${ROUNDS} done`);
@@ -194,6 +199,7 @@ async function main(): Promise<void> {
         'vs 1 replica': relativeToOne(replicas),
         'p50 ms': s.p50MsMedian,
         'p99 ms': s.p99MsMedian,
+        'CPU % (apps + client)': median(scalingCpu.get(replicas) ?? []),
         errors: s.errors,
       };
     });
@@ -218,7 +224,12 @@ async function main(): Promise<void> {
         ceiling: { ...ceiling, cpuPercentOfOneCoreMedian: ceilingCpuMedian },
         scaling: REPLICAS.map((replicas) => {
           const s = summary(scalingRuns.get(replicas) ?? []);
-          return { replicas, ...s, relativeToOneReplicaMedianOfRounds: relativeToOne(replicas) };
+          return {
+            replicas,
+            ...s,
+            relativeToOneReplicaMedianOfRounds: relativeToOne(replicas),
+            cpuPercentOfOneCoreAllProcessesMedian: median(scalingCpu.get(replicas) ?? []),
+          };
         }),
       },
     );
