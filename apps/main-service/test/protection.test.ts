@@ -160,6 +160,28 @@ describe('protection: rate limit, SSE caps, CORS and security headers (real Redi
       expect(again.status).toBe(200);
     });
 
+    it('counts journey streams against the same caps, refusing them with the journeys API {message} body', async () => {
+      const { app, url, searchId } = await listening({ SSE_MAX_STREAMS: '2', SSE_MAX_STREAMS_PER_CLIENT: '1', SEED_JOURNEYS: 'bundled' });
+      await eventually('the seed journeys loaded', async () => (await app.inject('/api/journeys/JRN-001')).statusCode === 200);
+      const searchStream = await openStreamFrom('127.0.0.1', `${url}/api/flights/search/${searchId}/stream`);
+      cleanups.push(() => searchStream.close());
+      expect(searchStream.status).toBe(200);
+
+      const clientFull = await openStreamFrom('127.0.0.1', `${url}/api/journeys/JRN-001/stream`);
+      expect(clientFull.status).toBe(429);
+      expect(await clientFull.json).toEqual({ message: expect.stringMatching(/^Too many open streams from this client/) });
+
+      const journeyStream = await openStreamFrom('127.0.0.2', `${url}/api/journeys/JRN-001/stream`);
+      cleanups.push(() => journeyStream.close());
+      expect(journeyStream.status).toBe(200);
+      expect(app.sseStreams.stats()).toEqual({ open: 2, clients: 2 });
+
+      const processFull = await openStreamFrom('127.0.0.3', `${url}/api/journeys/JRN-002/stream`);
+      expect(processFull.status).toBe(503);
+      expect(processFull.headers['retry-after']).toBe('5');
+      expect(await processFull.json).toEqual({ message: expect.stringContaining('maximum of 2 open streams') });
+    });
+
     it('leaves streams alone past REQUEST_TIMEOUT_MS (it bounds receiving a request, not a response)', async () => {
       const app = await startMain({ REQUEST_TIMEOUT_MS: '1000' }, { sseHeartbeatMs: 100 });
       await eventually('main-service ready', async () => (await app.inject('/health/ready')).statusCode === 200);

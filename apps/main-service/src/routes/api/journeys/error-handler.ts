@@ -1,7 +1,7 @@
 import type { FieldError, JourneyErrorBody } from '@skyway/contracts';
 import { isRedisUnavailableError } from '@skyway/redis-connection';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
-import { REDIS_UNAVAILABLE_RETRY_AFTER_S, validationErrors } from '../../../plugins/app/error-envelope';
+import { REDIS_UNAVAILABLE_RETRY_AFTER_S, RequestRefusedError, validationErrors } from '../../../plugins/app/error-envelope';
 
 /**
  * Field errors of a failed validation, one per field for enums: a status is a union of literals,
@@ -35,7 +35,8 @@ export function sendJourneyError(reply: FastifyReply, status: number, body: Jour
 /**
  * The journeys API keeps the original service's camelCase `{message}` error body, so its routes
  * have their own handler: validation → 400 with every failing field; Redis unreachable → 503 with
- * Retry-After; other client errors keep their status; anything else is logged and answered 500
+ * Retry-After; a refusal for capacity (SSE caps) → its 429/503 with Retry-After; other client errors
+ * keep their status; anything else is logged and answered 500
  * without internals.
  */
 export function setJourneyErrorHandler(app: FastifyInstance): void {
@@ -45,6 +46,10 @@ export function setJourneyErrorHandler(app: FastifyInstance): void {
       request.log.warn({ err: error }, 'redis unavailable');
       reply.header('retry-after', String(REDIS_UNAVAILABLE_RETRY_AFTER_S));
       return sendJourneyError(reply, 503, { message: 'Service temporarily unavailable: storage is unreachable, retry shortly' });
+    }
+    if (error instanceof RequestRefusedError) {
+      reply.header('retry-after', String(error.retryAfterSeconds));
+      return sendJourneyError(reply, error.statusCode, { message: error.message });
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) return sendJourneyError(reply, status, { message: error.message });
