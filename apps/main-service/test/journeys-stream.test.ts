@@ -1,0 +1,117 @@
+import type { Journey, JourneyChangeEvent, NewJourney } from '@skyway/contracts';
+import { eventually, isolatedRedis, openSse, type IsolatedRedis, type SseConnection } from '@skyway/testkit';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../src/app';
+import { parseConfig } from '../src/config';
+
+const TOKEN = 'journey-test-token-0123456789';
+
+function journey(id: string): NewJourney {
+  return {
+    id,
+    passengerName: 'Stream Passenger',
+    passengerEmail: 'stream@example.com',
+    bookingDate: '2024-01-15T10:30:00Z',
+    status: 'Confirmed',
+    totalPrice: 200,
+    segments: ['SEG-001', 'SEG-002'].map((segmentId) => ({
+      segmentId,
+      origin: 'JFK',
+      destination: 'LAX',
+      departureTime: '2024-02-01T08:00:00Z',
+      arrivalTime: '2024-02-01T11:30:00Z',
+      flightNumber: 'TS100',
+      carrier: 'Test Air',
+      status: 'Scheduled' as const,
+      price: 100,
+    })),
+    metadata: {},
+  };
+}
+
+describe('GET /api/journeys/{id}/stream (SSE over a real socket)', () => {
+  let redis: IsolatedRedis;
+  let app: FastifyInstance;
+  let url: string;
+  const streams: SseConnection[] = [];
+
+  beforeEach(async () => {
+    redis = await isolatedRedis('journeys-stream');
+    app = await buildApp(
+      parseConfig({ REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix, LOG_LEVEL: 'silent', JOURNEY_API_TOKEN: TOKEN, SEED_JOURNEYS: 'none' }),
+    );
+    url = await app.listen({ host: '127.0.0.1', port: 0 });
+    await app.inject({ method: 'POST', url: '/api/journeys', headers: { authorization: `Bearer ${TOKEN}` }, payload: journey('JRN-S') });
+  });
+  afterEach(async () => {
+    streams.splice(0).forEach((stream) => stream.close());
+    await app.close();
+    await redis.cleanup();
+  });
+
+  async function open(path: string): Promise<SseConnection> {
+    const stream = await openSse(url + path);
+    streams.push(stream);
+    return stream;
+  }
+  const put = (path: string, status: string) =>
+    app.inject({ method: 'PUT', url: path, headers: { authorization: `Bearer ${TOKEN}` }, payload: { status } });
+
+  it('sends the journey now, then one `change` event per committed change, in version order', async () => {
+    const stream = await open('/api/journeys/JRN-S/stream');
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const first = await stream.event(0);
+    expect(first.event).toBe('journey');
+    expect(first.id).toBe('1');
+    expect(JSON.parse(first.data) as Journey).toEqual({ ...journey('JRN-S'), version: 1 });
+
+    await Promise.all([
+      put('/api/journeys/JRN-S/segments/SEG-001/status', 'Boarding'),
+      put('/api/journeys/JRN-S/segments/SEG-002/status', 'Delayed'),
+      put('/api/journeys/JRN-S/status', 'InProgress'),
+    ]);
+    await stream.event(3);
+    const changes = stream.events.slice(1).map((event) => ({ event: event.event, id: event.id, data: JSON.parse(event.data) as JourneyChangeEvent }));
+    expect(changes.map(({ event, id, data }) => [event, id, data.version, data.journeyId])).toEqual([
+      ['change', '2', 2, 'JRN-S'],
+      ['change', '3', 3, 'JRN-S'],
+      ['change', '4', 4, 'JRN-S'],
+    ]);
+    expect(changes.flatMap(({ data }) => data.changes)).toEqual(
+      expect.arrayContaining([
+        { type: 'segmentStatus', segmentId: 'SEG-001', status: 'Boarding' },
+        { type: 'segmentStatus', segmentId: 'SEG-002', status: 'Delayed' },
+        { type: 'journeyStatus', status: 'InProgress' },
+      ]),
+    );
+  });
+
+  it('answers 404 and 400 as JSON, not as a stream', async () => {
+    const missing = await open('/api/journeys/JRN-NOPE/stream');
+    expect(missing.status).toBe(404);
+    expect(JSON.parse(missing.text ?? '')).toEqual({ message: 'Journey JRN-NOPE not found' });
+    const invalid = await open('/api/journeys/JRN:1/stream');
+    expect(invalid.status).toBe(400);
+  });
+
+  it('releases the subscription when the client disconnects', async () => {
+    const stream = await open('/api/journeys/JRN-S/stream');
+    await stream.event(0);
+    await eventually('the feed to watch the journey', () => app.journeyFeed.watchedJourneys === 1);
+    stream.close();
+    // The feed drops a journey when its read comes back; a change makes it come back now.
+    await eventually('the feed to drop the journey', async () => {
+      await put('/api/journeys/JRN-S/status', 'Pending');
+      return app.journeyFeed.watchedJourneys === 0;
+    });
+  });
+
+  it('ends open streams when the server closes, so shutdown does not wait for clients', async () => {
+    const stream = await open('/api/journeys/JRN-S/stream');
+    await stream.event(0);
+    await app.close();
+    await stream.ended;
+    expect(stream.events).toHaveLength(1);
+  });
+});
