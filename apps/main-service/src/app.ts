@@ -9,12 +9,14 @@ import { randomUUID } from 'node:crypto';
 import type { MainServiceConfig } from './config';
 import errorEnvelope, { frameworkErrorEnvelope } from './plugins/app/error-envelope';
 import httpSecurity from './plugins/app/http-security';
+import openApi from './plugins/app/openapi';
 import rateLimit from './plugins/app/rate-limit';
 import sseLimits from './plugins/app/sse-limits';
 import flightSearch from './plugins/flight-search';
 import flightsRoutes from './routes/api/flights';
 import journeys from './plugins/journeys';
 import journeysRoutes from './routes/api/journeys';
+import demoPage from './routes/demo';
 import type { SearchFanoutObserver } from './search/search-fanout';
 
 /** Collaborators a test may replace; production uses the defaults. */
@@ -65,6 +67,8 @@ export async function buildApp(config: MainServiceConfig, deps: MainServiceDeps 
   await app.register(httpSecurity, { corsOrigins: config.corsOrigins });
   await app.register(rateLimit, { keyPrefix: config.redisKeyPrefix });
   await app.register(sseLimits, { limits: config.sseLimits });
+  // Before the routes: it collects their schemas as they are added.
+  await app.register(openApi);
   await app.register(fastifySse, { heartbeatInterval: deps.sseHeartbeatMs ?? SSE_HEARTBEAT_MS });
   await app.register(flightSearch, {
     config,
@@ -74,6 +78,7 @@ export async function buildApp(config: MainServiceConfig, deps: MainServiceDeps 
   await app.register(flightsRoutes, { config });
   await app.register(journeys, { config, ...(deps.journeyStoreOptions ? { storeOptions: deps.journeyStoreOptions } : {}) });
   await app.register(journeysRoutes, { config });
+  await app.register(demoPage);
   await app.register(healthPlugin, {
     checks: {
       redis: redisReady(app.redis),

@@ -51,7 +51,34 @@ const journeyFields = {
 };
 
 /** Body of `POST /api/journeys`: a journey without its version (the store assigns version 1). */
-export const NewJourney = Type.Object(journeyFields, { $id: 'NewJourney', additionalProperties: false });
+export const NewJourney = Type.Object(journeyFields, {
+  $id: 'NewJourney',
+  additionalProperties: false,
+  examples: [
+    {
+      id: 'JRN-100',
+      passengerName: 'Ayu Lestari',
+      passengerEmail: 'ayu.lestari@example.com',
+      bookingDate: '2025-06-01T09:30:00Z',
+      status: 'Confirmed',
+      totalPrice: 180.5,
+      segments: [
+        {
+          segmentId: 'SEG-001',
+          origin: 'CGK',
+          destination: 'DPS',
+          departureTime: '2025-07-10T01:15:00Z',
+          arrivalTime: '2025-07-10T03:05:00Z',
+          flightNumber: 'GA402',
+          carrier: 'Garuda Indonesia',
+          status: 'Scheduled',
+          price: 180.5,
+        },
+      ],
+      metadata: { source: 'web' },
+    },
+  ],
+});
 export type NewJourney = Static<typeof NewJourney>;
 
 export const Journey = Type.Object(

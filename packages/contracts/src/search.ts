@@ -10,6 +10,7 @@ export const UppercaseIataCode = Type.String({ pattern: '^[A-Z]{3}$', examples: 
 export const SearchId = Type.String({
   format: 'uuid',
   description: 'A UUID v4 issued by `POST /api/flights/search`',
+  examples: ['6f1c9a52-3b7e-4d0a-9c1e-2f4b8d7a5e10'],
 });
 
 export const MIN_PASSENGERS = 1;

@@ -5,6 +5,7 @@ import {
   FlightSearchAccepted,
   FlightSearchRequest,
   normaliseSearchRequest,
+  SearchEvent,
   SearchId,
   SearchSnapshot,
   STREAMS,
@@ -124,7 +125,13 @@ const flightsRoutes: FastifyPluginAsyncTypebox<FlightsRoutesOptions> = async (ap
           '`processing` (cumulative results), then `completed` with results and `completed` with `total_results`, ' +
           'or `failed` with `{code, message}`; then the server ends the stream.',
         params: SearchParams,
-        response: { 400: ErrorEnvelope, 404: ErrorEnvelope, 429: ErrorEnvelope, 503: ErrorEnvelope },
+        response: {
+          200: { description: 'An event stream; each event is a default `message` whose `data:` is one of these', content: { 'text/event-stream': { schema: SearchEvent } } },
+          400: ErrorEnvelope,
+          404: ErrorEnvelope,
+          429: ErrorEnvelope,
+          503: ErrorEnvelope,
+        },
       },
     },
     async (request, reply) => {
