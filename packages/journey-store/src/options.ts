@@ -10,13 +10,13 @@ export type StrategyName = (typeof STRATEGY_NAMES)[number];
  * `pnpm bench:journeys` on the 2-core development machine (bench/results/journeys.json):
  *
  * - With group commit a process runs at most one transaction per journey, so conflicts come only
- *   from other processes. Measured with the bounds lifted (4 processes × 4…64 writers on one
- *   journey): 1.4–1.5 attempts per update on average, at most 14–16 for the unluckiest update of a
- *   run, p99 latency 30–90 ms. `maxAttempts: 32` is twice the worst seen; the chance of losing 32
- *   rounds in a row to 3 other processes is negligible (< 0.75^32 ≈ 1e-4 per batch, and far less
- *   in practice), so an exhausted update means pathological contention worth a 409.
- * - `deadlineMs: 2000` caps what a caller waits at about 20× the measured p99, so an HTTP client
- *   gets 409 + Retry-After instead of a request that hangs.
+ *   from other processes. 4 processes × 4…64 writers on one journey: 1.15–1.4 attempts per update
+ *   on average, p99 latency 16–23 ms, and at most 19–20 attempts for the unluckiest update of a
+ *   run (14–16 in a run with the bounds lifted). The tail is geometric: a worst case of ~20 among
+ *   ~10^4 batches means a batch loses a round with p ≈ 0.6, so losing 32 in a row has p ≈ 1e-7.
+ *   `maxAttempts: 32` thus exhausts only under pathological contention, which deserves a 409.
+ * - `deadlineMs: 2000` caps what a caller waits at ~100× the measured p99, so an HTTP client gets
+ *   409 + Retry-After instead of a request that hangs.
  * - Backoff starts at 1 ms (a transaction on a local Redis takes ~0.3 ms) and its window doubles up
  *   to 50 ms; smaller caps (5, 10 ms) measured no better under 4-process contention.
  * - A batch holds up to 64 updates: 64 writers of one process fit in one transaction.
