@@ -1,4 +1,4 @@
-import { Journey, NewJourney, UpdateJourneyStatusBody, UpdateSegmentStatusBody, compileValidator } from '../src';
+import { Journey, NewJourney, UpdateJourneyStatusBody, UpdateSegmentStatusBody, compileValidator, journeyChangeCodec } from '../src';
 
 /** The original .NET service's seed shape: camelCase, two segments. */
 const originalSeedJourney = {
@@ -60,5 +60,26 @@ describe('journey schemas', () => {
     expect(segment.check({ status: 'departed' })).toBe(false);
     expect(segment.check({ status: 'Departed', extra: 1 })).toBe(false);
     expect(journeyStatus.check({ status: 'Departed' })).toBe(false);
+  });
+});
+
+describe('journeyChangeCodec', () => {
+  const event = {
+    journeyId: 'JRN-001',
+    version: 3,
+    changes: [{ type: 'segmentStatus' as const, segmentId: 'SEG-001', status: 'Departed' as const }],
+    committedAt: '2024-02-01T08:05:00.000Z',
+  };
+
+  it('round-trips a change event through flat XADD fields', () => {
+    const fields = journeyChangeCodec.encode(event);
+    expect(fields).toEqual(['journeyId', 'JRN-001', 'version', '3', 'changes', JSON.stringify(event.changes), 'committedAt', event.committedAt]);
+    expect(journeyChangeCodec.decode(fields)).toEqual({ ok: true, value: event });
+  });
+
+  it('refuses an entry with an unknown status or no changes, without throwing', () => {
+    const withStatus = (status: string) => journeyChangeCodec.encode({ ...event, changes: [{ ...event.changes[0], status } as never] });
+    expect(journeyChangeCodec.decode(withStatus('Landed'))).toMatchObject({ ok: false, error: { kind: 'malformed-entry' } });
+    expect(journeyChangeCodec.decode(journeyChangeCodec.encode({ ...event, changes: [] as never }))).toMatchObject({ ok: false });
   });
 });
