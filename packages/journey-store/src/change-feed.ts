@@ -98,7 +98,7 @@ interface WatchedJourney {
  * clients listen: a single loop runs `XREAD BLOCK` over the change streams of every journey that
  * has subscribers and fans each entry out in memory. A subscription added while the loop is
  * blocked wakes it with `CLIENT UNBLOCK` so the next read includes the new stream. Unsubscribing
- * releases everything (the journey leaves the read when its last subscriber goes).
+ * releases the subscriber at once; a journey whose last subscriber left drops out of the next read.
  *
  * Subscribers start from a {@link FeedStart} read together with the journey, so they see every
  * later change exactly once, in version order. If that cannot be guaranteed (the stream was
