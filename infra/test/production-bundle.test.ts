@@ -47,6 +47,14 @@ describe('production bundle (pnpm deploy --prod, as in infra/Dockerfile)', () =>
         if (!ready) await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect([ready, output]).toEqual([true, expect.any(String)]);
+      if (app === 'main-service') {
+        // Files shipped beside dist/: the demo page (public/) and the docs UI's own assets.
+        for (const path of ['/', '/app.js', '/style.css', '/docs', '/docs/static/swagger-ui-bundle.js', '/docs/json']) {
+          const response = await fetch(`http://127.0.0.1:${port}${path}`);
+          // Read to the end: an unread body holds its connection open and delays the shutdown.
+          expect([path, response.status, (await response.arrayBuffer()).byteLength > 0]).toEqual([path, 200, true]);
+        }
+      }
     } finally {
       child.kill('SIGTERM');
     }
