@@ -4,7 +4,7 @@ import { SearchStore } from '@skyway/search-state';
 import { eventually, openSse, startRedisServer, uniqueKeyPrefix, type RedisServer } from '@skyway/testkit';
 import type { FastifyInstance } from 'fastify';
 import type Redis from 'ioredis';
-import { buildApp } from '../src/app';
+import { buildApp, type MainServiceDeps } from '../src/app';
 import { parseConfig } from '../src/config';
 
 const DAY_MS = 86_400_000;
@@ -75,7 +75,7 @@ describe('resource hygiene (in process, a private Redis)', () => {
     return store;
   }
 
-  async function startMain(): Promise<FastifyInstance> {
+  async function startMain(env: Record<string, string> = {}, deps: MainServiceDeps = {}): Promise<FastifyInstance> {
     app = await buildApp(
       parseConfig({
         REDIS_URL: server.url,
@@ -83,7 +83,9 @@ describe('resource hygiene (in process, a private Redis)', () => {
         LOG_LEVEL: 'silent',
         SEED_JOURNEYS: 'none',
         SEARCH_RATE_LIMIT_MAX: '1000000',
+        ...env,
       }),
+      deps,
     );
     const started = app;
     await eventually('main-service ready', async () => (await started.inject('/health/ready')).statusCode === 200);
@@ -116,6 +118,7 @@ describe('resource hygiene (in process, a private Redis)', () => {
       serverListeners: listeners(main.server),
       redisListeners: listeners(main.redis),
       processListeners: listeners(process),
+      watchedJourneys: main.journeyFeed.watchedJourneys,
     };
   }
   const timers = (): number => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
@@ -152,8 +155,49 @@ describe('resource hygiene (in process, a private Redis)', () => {
       serverListeners: baseline.serverListeners,
       redisListeners: baseline.redisListeners,
       processListeners: baseline.processListeners,
+      watchedJourneys: 0,
     });
     expect(await appConnections()).toEqual(baseline.connections);
     await eventually('timers back to the baseline', () => timers() <= baseline.timers);
+  }, 60_000);
+
+  it('after 1,000 journey stream connect/abort cycles, with updates streaming to them, every count is back to its baseline', async () => {
+    const TOKEN = 'hygiene-test-token-0123456789';
+    // Pooled transaction connections idle for a second are closed, so the pool, too, returns to its baseline.
+    const main = await startMain({ SEED_JOURNEYS: 'bundled', JOURNEY_API_TOKEN: TOKEN }, { journeyStoreOptions: { poolIdleTimeoutMs: 1_000 } });
+    await eventually('the seed journeys loaded', async () => (await main.inject('/api/journeys/JRN-001')).statusCode === 200);
+    const url = await main.listen({ host: '127.0.0.1', port: 0 });
+    const statuses = ['Boarding', 'Departed', 'Arrived', 'Delayed'];
+    const cycle = async (index: number): Promise<void> => {
+      const stream = await openSse(`${url}/api/journeys/JRN-00${(index % 3) + 1}/stream`);
+      expect((await stream.event(0)).event).toBe('journey');
+      if (index % 2 === 0) {
+        const update = await main.inject({
+          method: 'PUT',
+          url: `/api/journeys/JRN-00${(index % 3) + 1}/segments/SEG-001/status`,
+          headers: { authorization: `Bearer ${TOKEN}` },
+          payload: { status: statuses[index % statuses.length] },
+        });
+        expect(update.statusCode).toBe(200);
+        expect((await stream.event(1)).event).toBe('change');
+      }
+      stream.close();
+    };
+    for (let index = 0; index < 12; index += 1) await cycle(index);
+    await eventually('warm-up streams released', async () => main.sseStreams.stats().open === 0 && (await openSockets(main)) === 0);
+    await eventually('warm-up journeys unwatched', () => main.journeyFeed.watchedJourneys === 0);
+    await eventually('idle pooled connections closed', async () => (await appConnections())['main-service:journey-tx'] === undefined);
+    const baseline = { ...snapshot(main), connections: await appConnections(), timers: timers() };
+    expect(baseline.sseSlots).toEqual({ open: 0, clients: 0 });
+
+    await inBatches(Array.from({ length: 1_000 }, (_, index) => index), 10, cycle);
+
+    await eventually('every stream released', async () => main.sseStreams.stats().open === 0 && (await openSockets(main)) === 0);
+    await eventually('every journey unwatched', () => main.journeyFeed.watchedJourneys === 0);
+    const { connections, timers: baselineTimers, ...counts } = baseline;
+    expect(snapshot(main)).toEqual(counts);
+    await eventually('idle pooled connections closed', async () => (await appConnections())['main-service:journey-tx'] === undefined);
+    expect(await appConnections()).toEqual(connections);
+    await eventually('timers back to the baseline', () => timers() <= baselineTimers);
   }, 60_000);
 });

@@ -1,10 +1,10 @@
 import { DEFAULT_SHUTDOWN_DEADLINE_MS } from '@skyway/service-runtime';
-import { isolatedRedis, openSse, startApp, type AppProcess, type IsolatedRedis, type SseConnection } from '@skyway/testkit';
+import { eventually, isolatedRedis, openSse, startApp, type AppProcess, type IsolatedRedis, type SseConnection } from '@skyway/testkit';
 
 const DAY_MS = 86_400_000;
 
 /** main-service as a real process (build first) receiving SIGTERM while clients follow searches over SSE. */
-describe('main-service shutdown with open SSE streams (real process)', () => {
+describe('main-service shutdown with open search and journey streams (real process)', () => {
   let redis: IsolatedRedis;
   let main: AppProcess | undefined;
   const streams: SseConnection[] = [];
@@ -19,10 +19,11 @@ describe('main-service shutdown with open SSE streams (real process)', () => {
   });
 
   it('ends every open stream cleanly and exits 0 within the shutdown deadline', async () => {
-    main = await startApp('main-service', {
-      env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix, LOG_LEVEL: 'info', SEED_JOURNEYS: 'none' },
+    const app = await startApp('main-service', {
+      env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix, LOG_LEVEL: 'info', SEED_JOURNEYS: 'bundled' },
       readyPath: '/health/ready',
     });
+    main = app;
     const date = new Date(Date.now() + 10 * DAY_MS).toISOString().slice(0, 10);
     const searchIds: string[] = [];
     for (let index = 0; index < 3; index += 1) {
@@ -35,16 +36,26 @@ describe('main-service shutdown with open SSE streams (real process)', () => {
       searchIds.push(((await response.json()) as { data: { search_id: string } }).data.search_id);
     }
     // No provider runs: every search stays `processing`, so the streams stay open until shutdown.
+    const searchStreams: SseConnection[] = [];
     for (const searchId of [...searchIds, searchIds[0] as string]) {
       const stream = await openSse(`${main.url}/api/flights/search/${searchId}/stream`);
-      streams.push(stream);
+      searchStreams.push(stream);
       await stream.event(0);
     }
+    await eventually('the seed journeys loaded', async () => (await fetch(`${app.url}/api/journeys/JRN-002`)).status === 200);
+    const journeyStreams: SseConnection[] = [];
+    for (const journeyId of ['JRN-001', 'JRN-002', 'JRN-001']) {
+      const stream = await openSse(`${main.url}/api/journeys/${journeyId}/stream`);
+      journeyStreams.push(stream);
+      await stream.event(0);
+    }
+    streams.push(...searchStreams, ...journeyStreams);
 
     // Exit 0 before the deadline; past it the stop would SIGKILL (and report 'SIGKILL').
     expect(await main.stop('SIGTERM', DEFAULT_SHUTDOWN_DEADLINE_MS)).toBe(0);
     await Promise.all(streams.map((stream) => stream.ended));
-    for (const stream of streams) expect(stream.events.map((event) => event.id)).toEqual(['1']);
+    for (const stream of searchStreams) expect(stream.events.map((event) => event.id)).toEqual(['1']);
+    for (const stream of journeyStreams) expect(stream.events.map((event) => event.event)).toEqual(['journey']);
     expect(main.output()).toContain('shutting down');
   });
 });
