@@ -23,6 +23,8 @@ export function banner({ services, redis, token, today }: BannerFacts): string[]
       ? 'Journey writes take the JOURNEY_API_TOKEN from your environment (not shown).'
       : `Development JOURNEY_API_TOKEN (journey writes): ${token.value}`,
     '',
+    `Open in a browser: demo page ${main}/ (live search and journey board), API reference ${main}/docs`,
+    '',
     'Try it:',
     `  curl -si -X POST ${main}/api/flights/search -H 'content-type: application/json' \\`,
     `    -d '{"from":"CGK","to":"DPS","date":"${tomorrow}","passengers":2}'`,

@@ -27,6 +27,7 @@ describe('banner', () => {
     expect(text).toContain(`Development JOURNEY_API_TOKEN (journey writes): ${DEV_JOURNEY_API_TOKEN}`);
     expect(text).toContain(`'authorization: Bearer ${DEV_JOURNEY_API_TOKEN}'`);
     expect(text).toContain('"date":"2026-04-01"');
+    expect(text).toContain('demo page http://127.0.0.1:3000/ (live search and journey board), API reference http://127.0.0.1:3000/docs');
   });
 
   it('never prints a token that came from the environment', () => {

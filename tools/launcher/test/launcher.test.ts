@@ -1,5 +1,5 @@
 import { redisAnswers } from '@skyway/local-redis';
-import { freePort, repoRoot, testRedisUrl, uniqueKeyPrefix } from '@skyway/testkit';
+import { eventually, freePort, repoRoot, testRedisUrl, uniqueKeyPrefix } from '@skyway/testkit';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -97,6 +97,28 @@ describe('pnpm start launcher', () => {
     expect(output).toMatch(/^mock-supplier +\| .*Server listening/m);
     expect(output).toContain(`Development JOURNEY_API_TOKEN (journey writes): ${DEV_JOURNEY_API_TOKEN}`);
     expect(output).toContain(`curl -N ${run.mainUrl}/api/flights/search/<search_id>/stream`);
+    expect(output).toContain(`demo page ${run.mainUrl}/`);
+
+    // What a newcomer opens: the demo page, the API reference, the bundled journeys, a search that completes.
+    for (const path of ['/', '/docs', '/docs/json']) {
+      const response = await fetch(run.mainUrl + path);
+      expect([path, response.status, (await response.text()).length > 0]).toEqual([path, 200, true]);
+    }
+    const journeys = (await (await fetch(`${run.mainUrl}/api/journeys`)).json()) as { journeyIds: string[] };
+    expect(journeys.journeyIds.sort()).toEqual(['JRN-001', 'JRN-002', 'JRN-003']);
+    const date = new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10);
+    const accepted = await fetch(`${run.mainUrl}/api/flights/search`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ from: 'CGK', to: 'DPS', date, passengers: 2 }),
+    });
+    expect(accepted.status).toBe(202);
+    const searchId = ((await accepted.json()) as { data: { search_id: string } }).data.search_id;
+    const completed = await eventually('the search to complete', async () => {
+      const snapshot = (await (await fetch(`${run.mainUrl}/api/flights/search/${searchId}`)).json()) as { data: { status: string; total_results?: number } };
+      return snapshot.data.status === 'completed' ? snapshot.data : undefined;
+    }, { timeoutMs: 30_000, intervalMs: 100 });
+    expect(completed.total_results).toBeGreaterThan(0);
 
     run.signal('SIGINT');
     expect(await run.exited).toBe(0);
