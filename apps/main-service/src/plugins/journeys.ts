@@ -1,7 +1,7 @@
 import type { NewJourney } from '@skyway/contracts';
 import { JourneyChangeFeed, JourneyStore, type JourneyStoreObserver, type JourneyStoreOptions } from '@skyway/journey-store';
 import { createRedisClient, waitForReady } from '@skyway/redis-connection';
-import { journeyStoreMetrics } from '@skyway/telemetry';
+import { journeyStoreMetrics, redisConnectionMetrics } from '@skyway/telemetry';
 import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import type { MainServiceConfig } from '../config';
@@ -42,6 +42,7 @@ const journeys: FastifyPluginAsync<JourneysOptions> = async (app, { config, stor
   const log = app.log.child({ component: 'journeys' });
   const seed = seedJourneys(config.seedJourneys);
   const metrics = journeyStoreMetrics(app.metricsRegistry);
+  const connections = redisConnectionMetrics(app.metricsRegistry);
   const logConnectionError = connectionErrorLogger(log, 'journey connection');
   const observer: JourneyStoreObserver = {
     ...metrics,
@@ -58,13 +59,17 @@ const journeys: FastifyPluginAsync<JourneysOptions> = async (app, { config, stor
     keyPrefix: config.redisKeyPrefix,
     connectionName: 'main-service:journey-tx',
     observer,
+    onConnection: (connection) => connections.watch(connection),
     ...storeOptions,
   });
   const feed = new JourneyChangeFeed({
     keys: store.keys,
     commands: app.redis,
-    createReader: () =>
-      createRedisClient(config.redisUrl, { connectionName: 'main-service:journey-feed', blocking: true, onError: observer.onConnectionError }),
+    createReader: () => {
+      const reader = createRedisClient(config.redisUrl, { connectionName: 'main-service:journey-feed', blocking: true, onError: observer.onConnectionError });
+      connections.watch(reader);
+      return reader;
+    },
     onError: observer.onConnectionError,
   });
   app.decorate('journeyStore', store);

@@ -13,7 +13,7 @@ import {
 import { RedisUnavailableError } from '@skyway/redis-connection';
 import { isTerminal, parseLastEventId, searchView, type SearchState } from '@skyway/search-state';
 import { sseConnectionMetrics, withProducerSpan } from '@skyway/telemetry';
-import type { FastifyBaseLogger, FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { MainServiceConfig } from '../../../config';
 import { sendEnvelope } from '../../../plugins/app/error-envelope';
@@ -40,14 +40,14 @@ function snapshotOf(state: SearchState): SearchSnapshot {
 }
 
 /** Writes go straight to the socket, each frame encoded once for all viewers; never to a closed one. */
-function sseSink(reply: FastifyReply, log: FastifyBaseLogger): SseSink {
+function sseSink(reply: FastifyReply): SseSink {
   return {
     write(frame) {
       const raw = reply.raw;
       if (!reply.sse.isConnected || raw.destroyed || raw.writableEnded) return false;
       raw.write(frame);
       if (raw.writableLength > MAX_SSE_BUFFERED_BYTES) {
-        log.warn({ buffered: raw.writableLength }, 'SSE client too slow; disconnecting it');
+        reply.log.warn({ buffered: raw.writableLength }, 'SSE client too slow; disconnecting it');
         raw.destroy();
         return false;
       }
@@ -59,12 +59,22 @@ function sseSink(reply: FastifyReply, log: FastifyBaseLogger): SseSink {
   };
 }
 
+/** Every later log line of the request, the response line included, carries the search's id. */
+function bindSearchId(request: FastifyRequest, reply: FastifyReply, searchId: string): void {
+  request.log = request.log.child({ search_id: searchId });
+  reply.log = request.log;
+}
+
 /**
  * The flight search API (SPEC §3): start a search, follow it over SSE, or poll its snapshot.
  * Payload schemas come from @skyway/contracts; validation errors become the 400 envelope.
  */
 const flightsRoutes: FastifyPluginAsyncTypebox<FlightsRoutesOptions> = async (app, { config }) => {
   const openStreams = sseConnectionMetrics(app.metricsRegistry).stream('search');
+  app.addHook('preHandler', async (request, reply) => {
+    const { search_id: searchId } = request.params as { search_id?: string };
+    if (searchId !== undefined) bindSearchId(request, reply, searchId);
+  });
 
   app.post(
     '/api/flights/search',
@@ -82,11 +92,12 @@ const flightsRoutes: FastifyPluginAsyncTypebox<FlightsRoutesOptions> = async (ap
       const normalised = normaliseSearchRequest(request.body, app.now());
       if (!normalised.ok) return sendEnvelope(reply, 400, 'Invalid request', normalised.error);
       const searchId = randomUUID();
+      bindSearchId(request, reply, searchId);
       // The entry carries this span's context, so the provider's processing joins the request's trace.
       await withProducerSpan(STREAMS.searchRequested, (trace) =>
         app.searchStore.create(normalised.value, { searchId, now: app.now(), timeoutMs: config.searchTimeoutMs, ttlMs: config.searchTtlMs, trace }),
       );
-      request.log.info({ search_id: searchId, ...normalised.value }, 'search submitted');
+      request.log.info(normalised.value, 'search submitted');
       const body: FlightSearchAccepted = {
         success: true,
         message: 'Search request submitted',
@@ -136,10 +147,9 @@ const flightsRoutes: FastifyPluginAsyncTypebox<FlightsRoutesOptions> = async (ap
     },
     async (request, reply) => {
       const searchId = request.params.search_id;
-      const log = request.log.child({ search_id: searchId });
       if (!app.searchResults.isReady()) throw new RedisUnavailableError('results stream reader not started yet');
       // Subscribe BEFORE reading the state: what arrives meanwhile is buffered, then de-duplicated by id.
-      const subscription = app.searchFanout.subscribe(searchId, sseSink(reply, log));
+      const subscription = app.searchFanout.subscribe(searchId, sseSink(reply));
       let state: SearchState | null;
       try {
         state = await app.currentSearchState(searchId);
@@ -156,7 +166,7 @@ const flightsRoutes: FastifyPluginAsyncTypebox<FlightsRoutesOptions> = async (ap
       reply.sse.sendHeaders();
       // A client already gone has run the close callbacks: count only a stream still open.
       if (reply.sse.isConnected) reply.sse.onClose(openStreams.onOpen());
-      log.info({ status: state.status }, 'search stream opened');
+      request.log.info({ status: state.status }, 'search stream opened');
       subscription.start(encodeEvents(searchView(state)), parseLastEventId(request.headers['last-event-id']));
       // A finished search whose events the client already has: nothing to send, end the stream.
       if (isTerminal(state)) subscription.end();
