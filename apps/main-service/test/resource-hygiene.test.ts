@@ -1,7 +1,7 @@
 import { redisKeys, type RedisKeys } from '@skyway/contracts';
 import { createRedisClient, waitForReady } from '@skyway/redis-connection';
 import { SearchStore } from '@skyway/search-state';
-import { eventually, openSse, startRedisServer, uniqueKeyPrefix, type RedisServer } from '@skyway/testkit';
+import { eventually, openSse, sampleFlight, startRedisServer, uniqueKeyPrefix, type RedisServer } from '@skyway/testkit';
 import type { FastifyInstance } from 'fastify';
 import type Redis from 'ioredis';
 import { buildApp, type MainServiceDeps } from '../src/app';
@@ -9,20 +9,7 @@ import { parseConfig } from '../src/config';
 
 const DAY_MS = 86_400_000;
 const search = { from: 'CGK', to: 'DPS', date: new Date(Date.now() + 10 * DAY_MS).toISOString().slice(0, 10), passengers: 1 };
-const flight = {
-  id: 'alpha:GA404',
-  airline: 'Garuda Indonesia',
-  flight_number: 'GA404',
-  from: 'CGK',
-  to: 'DPS',
-  departure_time: '2030-07-10T06:00:00+07:00',
-  arrival_time: '2030-07-10T08:50:00+08:00',
-  duration_minutes: 110,
-  stops: 0,
-  price: { amount: 1_250_000, currency: 'IDR' },
-  seats_available: 9,
-  provider: 'alpha',
-};
+const flight = sampleFlight('GA404');
 
 /** Runs `task` over `items`, `width` at a time. */
 async function inBatches<T>(items: readonly T[], width: number, task: (item: T) => Promise<void>): Promise<void> {
@@ -159,7 +146,7 @@ describe('resource hygiene (in process, a private Redis)', () => {
     });
     expect(await appConnections()).toEqual(baseline.connections);
     await eventually('timers back to the baseline', () => timers() <= baseline.timers);
-  }, 60_000);
+  }, 120_000);
 
   it('after 1,000 journey stream connect/abort cycles, with updates streaming to them, every count is back to its baseline', async () => {
     const TOKEN = 'hygiene-test-token-0123456789';
@@ -199,5 +186,5 @@ describe('resource hygiene (in process, a private Redis)', () => {
     await eventually('idle pooled connections closed', async () => (await appConnections())['main-service:journey-tx'] === undefined);
     expect(await appConnections()).toEqual(connections);
     await eventually('timers back to the baseline', () => timers() <= baselineTimers);
-  }, 60_000);
+  }, 120_000);
 });
