@@ -12,12 +12,11 @@
  */
 import { JourneyStore } from '@skyway/journey-store';
 import { createRedisClient, waitForReady } from '@skyway/redis-connection';
-import { provisionRedis, uniqueKeyPrefix } from '@skyway/testkit';
+import { deleteNamespace, provisionRedis, sampleJourney, segmentId, uniqueKeyPrefix } from '@skyway/testkit';
 import type Redis from 'ioredis';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expectedLostShare, lostWritersOfTimings, overwrittenShare, probabilityOfAnyLoss, type ReadWriteTiming } from './collision-model';
-import { benchJourney, deleteNamespace, segmentId } from './journey-fixture';
 import { median, printTable, writeResults } from './report';
 
 const WINDOW_MS = 10;
@@ -56,7 +55,7 @@ async function round(redis: Redis, n: number, arrival: Arrival): Promise<RoundRe
   const trials = trialsPerRound(n, arrival);
   const segments = Math.max(20, n);
   const ids = Array.from({ length: trials }, (_, t) => `JRN-COLLIDE-${t}`);
-  await Promise.all(ids.map((id) => store.create(benchJourney(id, segments))));
+  await Promise.all(ids.map((id) => store.create(sampleJourney(id, segments))));
 
   const timings: ReadWriteTiming[][] = ids.map(() => []);
   const updateLatenciesMs: number[] = [];

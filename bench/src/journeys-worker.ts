@@ -7,10 +7,10 @@
 import { JourneyStore, type StrategyName } from '@skyway/journey-store';
 import type { SegmentStatus } from '@skyway/contracts';
 import { createRedisClient, waitForReady } from '@skyway/redis-connection';
+import { segmentId } from '@skyway/testkit';
 import { encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { segmentId } from './journey-fixture';
 import { latencyHistogram } from './report';
 
 export interface RunRequest {

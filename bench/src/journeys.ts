@@ -11,11 +11,10 @@
  */
 import { STRATEGY_NAMES, JourneyStore, type StrategyName } from '@skyway/journey-store';
 import { createRedisClient, waitForReady } from '@skyway/redis-connection';
-import { provisionRedis, uniqueKeyPrefix } from '@skyway/testkit';
+import { deleteNamespace, provisionRedis, sampleJourney, uniqueKeyPrefix } from '@skyway/testkit';
 import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { benchJourney, deleteNamespace } from './journey-fixture';
 import type { RunReport, RunRequest } from './journeys-worker';
 import { latencyHistogram, median, printTable, writeResults } from './report';
 
@@ -68,7 +67,7 @@ function startWorker(redisUrl: string, keyPrefix: string): Promise<Worker> {
 const cellKey = (cell: Cell): string => `${cell.strategy}/${cell.processes}p/${cell.writers}w`;
 
 async function runCell(commands: JourneyStore, workers: Worker[], cell: Cell, journeyId: string): Promise<CellResult> {
-  await commands.create(benchJourney(journeyId, SEGMENTS));
+  await commands.create(sampleJourney(journeyId, SEGMENTS));
   const used = workers.slice(0, cell.processes);
   const startAt = Date.now() + START_DELAY_MS;
   const reports = await Promise.all(

@@ -9,12 +9,11 @@
 import { createStreamCodec, PROVIDER_GROUP, redisKeys, SearchRequestedMessage } from '@skyway/contracts';
 import { createRedisClient, waitForReady } from '@skyway/redis-connection';
 import { StreamConsumer } from '@skyway/stream-consumer';
-import { provisionRedis, uniqueKeyPrefix } from '@skyway/testkit';
+import { deleteNamespace, provisionRedis, uniqueKeyPrefix } from '@skyway/testkit';
 import { Queue, Worker } from 'bullmq';
 import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { deleteNamespace } from './journey-fixture';
 import { median, printTable, writeResults } from './report';
 
 const JOBS = Number(process.env.BENCH_QUEUE_JOBS ?? 20_000);

@@ -9,7 +9,7 @@
  * delivery latency runs from just before that call to the `completed` event at the client: the
  * transaction, main-service's one XREAD reader, the in-process fan-out and the socket.
  */
-import { redisKeys, type FlightResult } from '@skyway/contracts';
+import { exampleFlightResult, redisKeys, type FlightResult } from '@skyway/contracts';
 import { createRedisClient, waitForReady } from '@skyway/redis-connection';
 import { SearchStore } from '@skyway/search-state';
 import { provisionRedis, startApp, uniqueKeyPrefix, type AppProcess } from '@skyway/testkit';
@@ -45,17 +45,10 @@ function ephemeralPorts(): number {
 
 function results(searchId: string): FlightResult[] {
   return Array.from({ length: RESULTS_PER_SEARCH }, (_, i) => ({
+    ...exampleFlightResult,
     id: `${searchId}-${i}`,
-    airline: 'Garuda Indonesia',
     flight_number: `GA${400 + i}`,
-    from: 'CGK',
-    to: 'DPS',
-    departure_time: '2030-07-10T06:00:00+07:00',
-    arrival_time: '2030-07-10T08:50:00+08:00',
-    duration_minutes: 110,
-    stops: 0,
     price: { amount: 1_250_000 + i * 10_000, currency: 'IDR' },
-    seats_available: 9,
     provider: 'bench',
   }));
 }

@@ -2,7 +2,7 @@ import { redisKeys, type FlightResult, type RedisKeys } from '@skyway/contracts'
 import { createRedisClient, waitForReady } from '@skyway/redis-connection';
 import { SearchStore, searchRequestCodec, type SearchState } from '@skyway/search-state';
 import { startTracing } from '@skyway/telemetry';
-import { eventually, isolatedRedis, openSse, type IsolatedRedis, type SseConnection } from '@skyway/testkit';
+import { eventually, isolatedRedis, openSse, sampleFlight, type IsolatedRedis, type SseConnection } from '@skyway/testkit';
 import type { FastifyInstance } from 'fastify';
 import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
@@ -11,23 +11,6 @@ import { parseConfig } from '../src/config';
 
 const DAY_MS = 86_400_000;
 const utcDate = (offsetDays: number): string => new Date(Date.now() + offsetDays * DAY_MS).toISOString().slice(0, 10);
-
-function flight(id: string, provider = 'alpha'): FlightResult {
-  return {
-    id: `${provider}:${id}`,
-    airline: 'Garuda Indonesia',
-    flight_number: 'GA404',
-    from: 'CGK',
-    to: 'DPS',
-    departure_time: '2030-07-10T06:00:00+07:00',
-    arrival_time: '2030-07-10T08:50:00+08:00',
-    duration_minutes: 110,
-    stops: 0,
-    price: { amount: 1_250_000, currency: 'IDR' },
-    seats_available: 9,
-    provider,
-  };
-}
 
 describe('flight search API (in process, real Redis, real sockets for SSE)', () => {
   let redis: IsolatedRedis;
@@ -194,10 +177,10 @@ describe('flight search API (in process, real Redis, real sockets for SSE)', () 
       const searchId = await submitted(url);
       const get = async () => (await app.inject(`/api/flights/search/${searchId}`)).json();
       expect(await get()).toEqual({ success: true, data: { search_id: searchId, status: 'processing', results: [] } });
-      await complete(searchId, [flight('a'), flight('b')]);
+      await complete(searchId, [sampleFlight('a'), sampleFlight('b')]);
       expect(await get()).toEqual({
         success: true,
-        data: { search_id: searchId, status: 'completed', results: [flight('a'), flight('b')], total_results: 2 },
+        data: { search_id: searchId, status: 'completed', results: [sampleFlight('a'), sampleFlight('b')], total_results: 2 },
       });
     });
 
@@ -222,9 +205,9 @@ describe('flight search API (in process, real Redis, real sockets for SSE)', () 
       expect(stream.headers.get('cache-control')).toBe('no-cache');
       expect(stream.headers.get('x-accel-buffering')).toBe('no');
       await stream.event(0);
-      await partial(searchId, [flight('a')]);
+      await partial(searchId, [sampleFlight('a')]);
       await stream.event(1);
-      await complete(searchId, [flight('b', 'beta')]);
+      await complete(searchId, [sampleFlight('b', 'beta')]);
       await stream.ended;
       expect(summary(stream)).toEqual(['1:processing:results=0', '2:processing:results=1', '3:completed:results=2', '4:completed:total=2']);
       expect(JSON.parse(stream.events[3]?.data ?? '')).toEqual({ search_id: searchId, status: 'completed', total_results: 2 });
@@ -233,8 +216,8 @@ describe('flight search API (in process, real Redis, real sockets for SSE)', () 
     it('gives a client that joins after completion processing, completed and the total at once', async () => {
       const { url } = await startMain();
       const searchId = await submitted(url);
-      await partial(searchId, [flight('a')]);
-      await complete(searchId, [flight('b')]);
+      await partial(searchId, [sampleFlight('a')]);
+      await complete(searchId, [sampleFlight('b')]);
       const stream = await open(url, searchId);
       await stream.ended;
       expect(summary(stream)).toEqual(['2:processing:results=2', '3:completed:results=2', '4:completed:total=2']);
@@ -246,10 +229,10 @@ describe('flight search API (in process, real Redis, real sockets for SSE)', () 
       const first = await open(url, searchId);
       await first.event(0);
       first.close();
-      await partial(searchId, [flight('a')]);
+      await partial(searchId, [sampleFlight('a')]);
       const resumed = await open(url, searchId, '1');
       await resumed.event(0);
-      await complete(searchId, [flight('b')]);
+      await complete(searchId, [sampleFlight('b')]);
       await resumed.ended;
       expect(summary(resumed)).toEqual(['2:processing:results=1', '3:completed:results=2', '4:completed:total=2']);
 
@@ -266,8 +249,8 @@ describe('flight search API (in process, real Redis, real sockets for SSE)', () 
       const searchId = await submitted(url);
       const viewers = [await open(url, searchId), await open(url, searchId)];
       await Promise.all(viewers.map((viewer) => viewer.event(0)));
-      await partial(searchId, [flight('a')]);
-      await complete(searchId, [flight('b')]);
+      await partial(searchId, [sampleFlight('a')]);
+      await complete(searchId, [sampleFlight('b')]);
       await Promise.all(viewers.map((viewer) => viewer.ended));
       for (const viewer of viewers) {
         expect(summary(viewer)).toEqual(['1:processing:results=0', '2:processing:results=1', '3:completed:results=2', '4:completed:total=2']);
@@ -279,7 +262,7 @@ describe('flight search API (in process, real Redis, real sockets for SSE)', () 
       const searchId = await submitted(first.url);
       const stream = await open(second.url, searchId);
       await stream.event(0);
-      await complete(searchId, [flight('a')]);
+      await complete(searchId, [sampleFlight('a')]);
       await stream.ended;
       expect(summary(stream)).toEqual(['1:processing:results=0', '2:completed:results=1', '3:completed:total=1']);
     });
@@ -348,7 +331,7 @@ describe('flight search API (in process, real Redis, real sockets for SSE)', () 
         const store = new StaleReadStore(async (searchId) => {
           if (!armed) return;
           armed = false;
-          await partial(searchId, [flight('a')]);
+          await partial(searchId, [sampleFlight('a')]);
           await eventually('the reader to deliver the partial result', () => published > 0);
         }, answerWithStale);
         const { url } = await startMain({}, { searchStore: store, searchFanoutObserver: { onPublished: () => (published += 1) } });
@@ -357,7 +340,7 @@ describe('flight search API (in process, real Redis, real sockets for SSE)', () 
           armed = true;
           const stream = await open(url, searchId);
           await eventually('the partial result on the stream', () => stream.events.some((event) => event.id === '2'));
-          await complete(searchId, [flight('b')]);
+          await complete(searchId, [sampleFlight('b')]);
           await stream.ended;
           return stream;
         } finally {

@@ -1,8 +1,7 @@
-import type { NewJourney } from '@skyway/contracts';
 import { JourneyStore } from '@skyway/journey-store';
 import { createRedisClient, waitForReady } from '@skyway/redis-connection';
 import { ConfigError } from '@skyway/service-runtime';
-import { isolatedRedis, type IsolatedRedis } from '@skyway/testkit';
+import { STATUS_CYCLE, isolatedRedis, sampleJourney, segmentId, type IsolatedRedis } from '@skyway/testkit';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type Redis from 'ioredis';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -13,32 +12,6 @@ import { parseConfig } from '../src/config';
 
 const TOKEN = 'journey-test-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
-const STATUS_CYCLE = ['Departed', 'Boarding', 'Delayed', 'Cancelled'] as const;
-const segmentId = (n: number): string => `SEG-${String(n).padStart(3, '0')}`;
-
-function journey(id: string, segments = 2): NewJourney {
-  return {
-    id,
-    passengerName: 'Test Passenger',
-    passengerEmail: 'test@example.com',
-    bookingDate: '2024-01-15T10:30:00Z',
-    status: 'Confirmed',
-    totalPrice: 100 * segments,
-    segments: Array.from({ length: segments }, (_, i) => ({
-      segmentId: segmentId(i + 1),
-      origin: 'JFK',
-      destination: 'LAX',
-      departureTime: '2024-02-01T08:00:00Z',
-      arrivalTime: '2024-02-01T11:30:00Z',
-      flightNumber: `TS${100 + i}`,
-      carrier: 'Test Air',
-      status: 'Scheduled' as const,
-      price: 100,
-    })),
-    metadata: { source: 'test' },
-  };
-}
-
 describe('journeys API (in process, real Redis)', () => {
   let redis: IsolatedRedis;
   const apps: FastifyInstance[] = [];
@@ -72,23 +45,23 @@ describe('journeys API (in process, real Redis)', () => {
       const app = await start();
       expect((await app.inject('/api/journeys')).json()).toEqual({ journeyIds: [], count: 0 });
 
-      const created = await create(app, journey('JRN-A'));
+      const created = await create(app, sampleJourney('JRN-A', 2));
       expect(created.statusCode).toBe(201);
-      expect(created.json()).toEqual({ ...journey('JRN-A'), version: 1 });
+      expect(created.json()).toEqual({ ...sampleJourney('JRN-A', 2), version: 1 });
       expect(created.headers).toMatchObject({ location: '/api/journeys/JRN-A', etag: '"1"' });
 
       expect((await app.inject('/api/journeys')).json()).toEqual({ journeyIds: ['JRN-A'], count: 1 });
       const fetched = await app.inject('/api/journeys/JRN-A');
       expect(fetched.statusCode).toBe(200);
       expect(fetched.headers.etag).toBe('"1"');
-      expect(fetched.json()).toEqual({ ...journey('JRN-A'), version: 1 });
+      expect(fetched.json()).toEqual({ ...sampleJourney('JRN-A', 2), version: 1 });
       expect((await app.inject({ url: '/api/journeys/JRN-A', headers: { 'if-none-match': '"1"' } })).statusCode).toBe(304);
     });
 
     it('answers 409 to a second create of the same id and keeps the first', async () => {
       const app = await start();
-      await create(app, journey('JRN-A'));
-      const again = await create(app, { ...journey('JRN-A'), passengerName: 'Someone Else' });
+      await create(app, sampleJourney('JRN-A', 2));
+      const again = await create(app, { ...sampleJourney('JRN-A', 2), passengerName: 'Someone Else' });
       expect(again.statusCode).toBe(409);
       expect(again.json()).toEqual({ message: 'Journey JRN-A already exists', code: 'JOURNEY_EXISTS' });
       expect((await app.inject('/api/journeys/JRN-A')).json()).toMatchObject({ passengerName: 'Test Passenger' });
@@ -109,7 +82,7 @@ describe('journeys API (in process, real Redis)', () => {
       ['a journey status on a segment', 'InProgress'],
     ])('rejects %s in a segment update', async (_case, status) => {
       const app = await start();
-      await create(app, journey('JRN-A'));
+      await create(app, sampleJourney('JRN-A', 2));
       const response = await setSegment(app, 'JRN-A', 'SEG-001', status);
       expect(response.statusCode).toBe(400);
       expect(response.json()).toEqual({
@@ -120,7 +93,7 @@ describe('journeys API (in process, real Redis)', () => {
 
     it('rejects an unknown journey status, a missing status and unknown fields', async () => {
       const app = await start();
-      await create(app, journey('JRN-A'));
+      await create(app, sampleJourney('JRN-A', 2));
       expect((await setJourney(app, 'JRN-A', 'Departed')).statusCode).toBe(400);
       const missing = await app.inject({ method: 'PUT', url: '/api/journeys/JRN-A/status', headers: auth, payload: {} });
       expect(missing.json()).toMatchObject({ errors: [{ field: 'status', message: 'is required' }] });
@@ -131,7 +104,7 @@ describe('journeys API (in process, real Redis)', () => {
 
     it('rejects an invalid journey body field by field', async () => {
       const app = await start();
-      const response = await create(app, { ...journey('JRN-A'), status: 'Boarded', loyalty: 'Gold' });
+      const response = await create(app, { ...sampleJourney('JRN-A', 2), status: 'Boarded', loyalty: 'Gold' });
       expect(response.statusCode).toBe(400);
       expect(response.json().errors.map((error: { field: string }) => error.field)).toEqual(expect.arrayContaining(['status', 'loyalty']));
     });
@@ -160,7 +133,7 @@ describe('journeys API (in process, real Redis)', () => {
       ['basic auth', { authorization: `Basic ${Buffer.from(`x:${TOKEN}`).toString('base64')}` }, /required/],
     ])('refuses a write with %s, before validating the body, and writes nothing', async (_case, headers, message) => {
       const app = await start();
-      await create(app, journey('JRN-A'));
+      await create(app, sampleJourney('JRN-A', 2));
       for (const response of [
         await app.inject({ method: 'POST', url: '/api/journeys', headers, payload: { not: 'a journey' } }),
         await app.inject({ method: 'PUT', url: '/api/journeys/JRN-A/segments/SEG-001/status', headers, payload: { status: 'Boarding' } }),
@@ -175,7 +148,7 @@ describe('journeys API (in process, real Redis)', () => {
 
     it('refuses every write with a clear message when JOURNEY_API_TOKEN is not set, while reads work', async () => {
       const app = await start({ JOURNEY_API_TOKEN: undefined });
-      const response = await create(app, journey('JRN-A'));
+      const response = await create(app, sampleJourney('JRN-A', 2));
       expect(response.statusCode).toBe(401);
       expect(response.json()).toEqual({ message: expect.stringContaining('JOURNEY_API_TOKEN') });
       expect((await app.inject('/api/journeys')).statusCode).toBe(200);
@@ -185,7 +158,7 @@ describe('journeys API (in process, real Redis)', () => {
   describe('updates', () => {
     it('updates a segment and the journey status (200, the original bodies, ETag = new version)', async () => {
       const app = await start();
-      await create(app, journey('JRN-A'));
+      await create(app, sampleJourney('JRN-A', 2));
       const segment = await setSegment(app, 'JRN-A', 'SEG-002', 'Boarding');
       expect(segment.statusCode).toBe(200);
       expect(segment.headers.etag).toBe('"2"');
@@ -201,7 +174,7 @@ describe('journeys API (in process, real Redis)', () => {
 
     it('answers 404 for an unknown journey or segment', async () => {
       const app = await start();
-      await create(app, journey('JRN-A'));
+      await create(app, sampleJourney('JRN-A', 2));
       const noJourney = await setSegment(app, 'JRN-NOPE', 'SEG-001', 'Boarding');
       expect(noJourney.statusCode).toBe(404);
       expect(noJourney.json()).toEqual({ message: 'Journey JRN-NOPE not found' });
@@ -213,7 +186,7 @@ describe('journeys API (in process, real Redis)', () => {
 
     it('honours If-Match: the current version applies, a stale one is 412 with the current ETag, a malformed one is 400', async () => {
       const app = await start();
-      await create(app, journey('JRN-A'));
+      await create(app, sampleJourney('JRN-A', 2));
       expect((await setSegment(app, 'JRN-A', 'SEG-001', 'Boarding', { 'if-match': '"1"' })).statusCode).toBe(200);
       const stale = await setSegment(app, 'JRN-A', 'SEG-001', 'Departed', { 'if-match': '"1"' });
       expect(stale.statusCode).toBe(412);
@@ -227,7 +200,7 @@ describe('journeys API (in process, real Redis)', () => {
 
     it('applies 20 concurrent segment updates and 1 journey status update of JRN-TEST-001 (the challenge, over HTTP)', async () => {
       const app = await start();
-      await create(app, journey('JRN-TEST-001', 20));
+      await create(app, sampleJourney('JRN-TEST-001', 20));
       const responses = await Promise.all([
         ...Array.from({ length: 20 }, (_, i) => setSegment(app, 'JRN-TEST-001', segmentId(i + 1), STATUS_CYCLE[i % 4] as string)),
         setJourney(app, 'JRN-TEST-001', 'InProgress'),
@@ -241,7 +214,7 @@ describe('journeys API (in process, real Redis)', () => {
 
     it('answers 409 JOURNEY_CONFLICT with Retry-After when retries run out (maxAttempts 1 under contention), and applies every 200', async () => {
       const app = await start({}, { journeyStoreOptions: { maxAttempts: 1 } });
-      await create(app, journey('JRN-HOT', 20));
+      await create(app, sampleJourney('JRN-HOT', 20));
       // Other processes' writers, each with its own transaction connections.
       const commands: Redis = createRedisClient(redis.url, { connectionName: 'journeys-test:rivals' });
       await waitForReady(commands, 5_000);
@@ -279,7 +252,7 @@ describe('journeys API (in process, real Redis)', () => {
         await app.inject('/api/journeys'),
         await app.inject('/api/journeys/JRN-A'),
         await app.inject('/api/journeys/JRN-A/stream'),
-        await create(app, journey('JRN-A')),
+        await create(app, sampleJourney('JRN-A', 2)),
         await setSegment(app, 'JRN-A', 'SEG-001', 'Boarding'),
         await setJourney(app, 'JRN-A', 'InProgress'),
       ]) {
@@ -295,7 +268,7 @@ describe('journeys API (in process, real Redis)', () => {
       const commands = createRedisClient(redis.url, { connectionName: 'journeys-test:seed' });
       await waitForReady(commands, 5_000);
       const existing = new JourneyStore(commands, { keyPrefix: redis.prefix });
-      await existing.create({ ...journey('JRN-002'), passengerName: 'Already Here' });
+      await existing.create({ ...sampleJourney('JRN-002', 2), passengerName: 'Already Here' });
       await existing.close();
       commands.disconnect();
 
@@ -310,12 +283,12 @@ describe('journeys API (in process, real Redis)', () => {
     it('loads a journeys file given by path, and refuses an invalid one naming SEED_JOURNEYS', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'skyway-seed-'));
       const good = join(dir, 'good.json');
-      writeFileSync(good, JSON.stringify([journey('JRN-FILE')]));
+      writeFileSync(good, JSON.stringify([sampleJourney('JRN-FILE', 2)]));
       const app = await start({ SEED_JOURNEYS: good });
       expect((await app.inject('/api/journeys')).json()).toEqual({ journeyIds: ['JRN-FILE'], count: 1 });
 
       const bad = join(dir, 'bad.json');
-      writeFileSync(bad, JSON.stringify([{ ...journey('JRN-BAD'), status: 'Boarded' }]));
+      writeFileSync(bad, JSON.stringify([{ ...sampleJourney('JRN-BAD', 2), status: 'Boarded' }]));
       const config = (path: string) => parseConfig({ REDIS_URL: redis.url, LOG_LEVEL: 'silent', SEED_JOURNEYS: path });
       await expect(buildApp(config(bad))).rejects.toThrow(ConfigError);
       await expect(buildApp(config(bad))).rejects.toThrow(/^SEED_JOURNEYS: .*bad\.json: 0\.status /);

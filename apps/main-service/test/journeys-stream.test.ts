@@ -1,33 +1,10 @@
-import type { Journey, JourneyChangeEvent, NewJourney } from '@skyway/contracts';
-import { eventually, isolatedRedis, openSse, type IsolatedRedis, type SseConnection } from '@skyway/testkit';
+import type { Journey, JourneyChangeEvent } from '@skyway/contracts';
+import { eventually, isolatedRedis, openSse, sampleJourney, type IsolatedRedis, type SseConnection } from '@skyway/testkit';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app';
 import { parseConfig } from '../src/config';
 
 const TOKEN = 'journey-test-token-0123456789';
-
-function journey(id: string): NewJourney {
-  return {
-    id,
-    passengerName: 'Stream Passenger',
-    passengerEmail: 'stream@example.com',
-    bookingDate: '2024-01-15T10:30:00Z',
-    status: 'Confirmed',
-    totalPrice: 200,
-    segments: ['SEG-001', 'SEG-002'].map((segmentId) => ({
-      segmentId,
-      origin: 'JFK',
-      destination: 'LAX',
-      departureTime: '2024-02-01T08:00:00Z',
-      arrivalTime: '2024-02-01T11:30:00Z',
-      flightNumber: 'TS100',
-      carrier: 'Test Air',
-      status: 'Scheduled' as const,
-      price: 100,
-    })),
-    metadata: {},
-  };
-}
 
 describe('GET /api/journeys/{id}/stream (SSE over a real socket)', () => {
   let redis: IsolatedRedis;
@@ -41,7 +18,7 @@ describe('GET /api/journeys/{id}/stream (SSE over a real socket)', () => {
       parseConfig({ REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix, LOG_LEVEL: 'silent', JOURNEY_API_TOKEN: TOKEN, SEED_JOURNEYS: 'none' }),
     );
     url = await app.listen({ host: '127.0.0.1', port: 0 });
-    await app.inject({ method: 'POST', url: '/api/journeys', headers: { authorization: `Bearer ${TOKEN}` }, payload: journey('JRN-S') });
+    await app.inject({ method: 'POST', url: '/api/journeys', headers: { authorization: `Bearer ${TOKEN}` }, payload: sampleJourney('JRN-S', 2) });
   });
   afterEach(async () => {
     streams.splice(0).forEach((stream) => stream.close());
@@ -64,7 +41,7 @@ describe('GET /api/journeys/{id}/stream (SSE over a real socket)', () => {
     const first = await stream.event(0);
     expect(first.event).toBe('journey');
     expect(first.id).toBe('1');
-    expect(JSON.parse(first.data) as Journey).toEqual({ ...journey('JRN-S'), version: 1 });
+    expect(JSON.parse(first.data) as Journey).toEqual({ ...sampleJourney('JRN-S', 2), version: 1 });
 
     await Promise.all([
       put('/api/journeys/JRN-S/segments/SEG-001/status', 'Boarding'),

@@ -1,3 +1,4 @@
+import { sampleFlight } from '@skyway/testkit';
 import { createSupplierClient } from '../src/suppliers/supplier-client';
 import { offer, startLocalSupplier, type LocalSupplier } from './support/local-supplier';
 
@@ -19,20 +20,9 @@ describe('supplier client (against a local HTTP supplier)', () => {
     expect(answer).toEqual({
       ok: true,
       supplier: 'alpha',
-      results: [0, 1].map((index) => ({
-        id: `alpha:alpha-GA${400 + index}`,
-        airline: 'Garuda Indonesia',
-        flight_number: `GA${400 + index}`,
-        from: 'CGK',
-        to: 'DPS',
-        departure_time: '2030-07-10T06:00:00+07:00',
-        arrival_time: '2030-07-10T08:50:00+08:00',
-        duration_minutes: 110,
-        stops: 0,
-        price: { amount: 1_250_000 + index, currency: 'IDR' },
-        seats_available: 9,
-        provider: 'alpha',
-      })),
+      results: [0, 1].map((index) =>
+        sampleFlight(`alpha-GA${400 + index}`, 'alpha', { flight_number: `GA${400 + index}`, price: { amount: 1_250_000 + index, currency: 'IDR' } }),
+      ),
     });
   });
 

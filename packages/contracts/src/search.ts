@@ -18,6 +18,9 @@ export const MAX_PASSENGERS = 9;
 /** How far ahead a search may look, in days from today (UTC). */
 export const MAX_DAYS_AHEAD = 365;
 
+/** The brief's example search; the schema's documented example. */
+export const exampleFlightSearchRequest = { from: 'CGK', to: 'DPS', date: '2025-07-10', passengers: 2 };
+
 export const FlightSearchRequest = Type.Object(
   {
     from: IataCode,
@@ -28,7 +31,7 @@ export const FlightSearchRequest = Type.Object(
   {
     $id: 'FlightSearchRequest',
     additionalProperties: false,
-    examples: [{ from: 'CGK', to: 'DPS', date: '2025-07-10', passengers: 2 }],
+    examples: [exampleFlightSearchRequest],
   },
 );
 export type FlightSearchRequest = Static<typeof FlightSearchRequest>;
@@ -61,6 +64,22 @@ export type Money = Static<typeof Money>;
 /** ISO 8601 date-time with an explicit UTC offset, e.g. `2025-07-10T08:15:00+07:00`. */
 export const OffsetDateTime = Type.String({ format: 'date-time' });
 
+/** One flight answering {@link exampleFlightSearchRequest}; the schema's documented example. */
+export const exampleFlightResult = {
+  id: 'skyway-mock:GA404:2025-07-10',
+  airline: 'Garuda Indonesia',
+  flight_number: 'GA404',
+  from: 'CGK',
+  to: 'DPS',
+  departure_time: '2025-07-10T06:00:00+07:00',
+  arrival_time: '2025-07-10T08:50:00+08:00',
+  duration_minutes: 110,
+  stops: 0,
+  price: { amount: 1_250_000, currency: 'IDR' },
+  seats_available: 9,
+  provider: 'skyway-mock',
+};
+
 export const FlightResult = Type.Object(
   {
     id: Type.String({ minLength: 1 }),
@@ -76,7 +95,7 @@ export const FlightResult = Type.Object(
     seats_available: Type.Integer({ minimum: 1 }),
     provider: Type.String({ minLength: 1 }),
   },
-  { $id: 'FlightResult', additionalProperties: false },
+  { $id: 'FlightResult', additionalProperties: false, examples: [exampleFlightResult] },
 );
 export type FlightResult = Static<typeof FlightResult>;
 

@@ -1,5 +1,4 @@
-import { SearchRequestedMessage, SearchResultMessage, createStreamCodec, redisKeys } from '../src';
-import { sampleFlight } from './search.test';
+import { SearchRequestedMessage, SearchResultMessage, createStreamCodec, exampleFlightResult, redisKeys } from '../src';
 
 const requested = createStreamCodec(SearchRequestedMessage);
 const results = createStreamCodec(SearchResultMessage, { maxEntryBytes: 4096 });
@@ -22,7 +21,7 @@ describe('stream codecs', () => {
   });
 
   it('round-trip a result entry with results as JSON and omit absent optionals', () => {
-    const result: SearchResultMessage = { search_id: message.search_id, seq: 3, status: 'completed', results: [sampleFlight] };
+    const result: SearchResultMessage = { search_id: message.search_id, seq: 3, status: 'completed', results: [exampleFlightResult] };
     const fields = results.encode(result);
     expect(fields).not.toContain('error');
     expect(results.decode(fields)).toEqual({ ok: true, value: result });

@@ -1,8 +1,8 @@
+import { sampleJourney } from '@skyway/testkit';
 import { applyUpdate, fullJitterDelayMs } from '../src';
-import { testJourney } from './support';
 
 describe('applyUpdate (pure)', () => {
-  const journey = { ...testJourney('JRN-A', 2), version: 4 };
+  const journey = { ...sampleJourney('JRN-A', 2), version: 4 };
 
   it('changes one segment, bumps the version and leaves the input and other segments untouched', () => {
     const before = structuredClone(journey);

@@ -1,6 +1,6 @@
-import { isolatedRedis, type IsolatedRedis } from '@skyway/testkit';
+import { STATUS_CYCLE, isolatedRedis, sampleJourney, segmentId, type IsolatedRedis } from '@skyway/testkit';
 import type { StrategyName } from '../src';
-import { STATUS_CYCLE, StoreFixture, segmentId, testJourney } from './support';
+import { StoreFixture } from './support';
 
 /**
  * The original challenge's tests (JourneyRaceConditionTests), ported: 20 concurrent segment
@@ -25,7 +25,7 @@ describe('the original race-condition challenge', () => {
 
   it.each<StrategyName>(['optimistic', 'lua', 'lock'])('%s: 20 concurrent updates of SEG-001…SEG-020 are all applied', async (strategy) => {
     const store = fixture.store(options(strategy));
-    await store.create(testJourney('JRN-TEST-001'));
+    await store.create(sampleJourney('JRN-TEST-001'));
 
     const outcomes = await Promise.all(
       Array.from({ length: 20 }, (_, i) => store.updateSegmentStatus('JRN-TEST-001', segmentId(i + 1), expectedStatus(i) as never)),
@@ -39,7 +39,7 @@ describe('the original race-condition challenge', () => {
 
   it('naive (the original algorithm): the same test observes lost updates', async () => {
     const store = fixture.store({ strategy: 'naive', naiveDelayMs: 20 });
-    await store.create(testJourney('JRN-TEST-001'));
+    await store.create(sampleJourney('JRN-TEST-001'));
 
     const outcomes = await Promise.all(
       Array.from({ length: 20 }, (_, i) => store.updateSegmentStatus('JRN-TEST-001', segmentId(i + 1), expectedStatus(i) as never)),
@@ -56,7 +56,7 @@ describe('the original race-condition challenge', () => {
 
   it('sequential updates are all applied', async () => {
     const store = fixture.store();
-    await store.create(testJourney('JRN-TEST-001'));
+    await store.create(sampleJourney('JRN-TEST-001'));
     for (let i = 0; i < 20; i++) {
       expect(await store.updateSegmentStatus('JRN-TEST-001', segmentId(i + 1), expectedStatus(i) as never)).toMatchObject({
         kind: 'committed',
@@ -72,7 +72,7 @@ describe('the original race-condition challenge', () => {
     '%s: 20 segment updates and 1 journey status update at once are all applied',
     async (strategy) => {
       const store = fixture.store(options(strategy));
-      await store.create(testJourney('JRN-TEST-001'));
+      await store.create(sampleJourney('JRN-TEST-001'));
 
       const outcomes = await Promise.all([
         ...Array.from({ length: 20 }, (_, i) => store.updateSegmentStatus('JRN-TEST-001', segmentId(i + 1), expectedStatus(i) as never)),

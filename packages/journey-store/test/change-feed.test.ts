@@ -1,8 +1,8 @@
 import { createRedisClient } from '@skyway/redis-connection';
-import { eventually, isolatedRedis, type IsolatedRedis } from '@skyway/testkit';
+import { eventually, isolatedRedis, sampleJourney, segmentId, type IsolatedRedis } from '@skyway/testkit';
 import type Redis from 'ioredis';
 import { JourneyChangeFeed, type FeedEvent, type JourneyStore } from '../src';
-import { StoreFixture, segmentId, testJourney } from './support';
+import { StoreFixture } from './support';
 
 describe('JourneyChangeFeed', () => {
   let redis: IsolatedRedis;
@@ -47,8 +47,8 @@ describe('JourneyChangeFeed', () => {
   const versionsOf = (events: FeedEvent[]) => events.map((event) => (event.kind === 'change' ? event.event.version : event.kind));
 
   it('delivers every later change once, in version order, to every subscriber, over one blocking connection', async () => {
-    await store.create(testJourney('JRN-A', 20));
-    await store.create(testJourney('JRN-B', 20));
+    await store.create(sampleJourney('JRN-A', 20));
+    await store.create(sampleJourney('JRN-B', 20));
     const listeners = await Promise.all(['JRN-A', 'JRN-A', 'JRN-A', 'JRN-B', 'JRN-B'].map(listen));
 
     await Promise.all(
@@ -68,8 +68,8 @@ describe('JourneyChangeFeed', () => {
   });
 
   it('adds a journey to a read that is already blocked (CLIENT UNBLOCK), without waiting for the block to time out', async () => {
-    await store.create(testJourney('JRN-A', 2));
-    await store.create(testJourney('JRN-B', 2));
+    await store.create(sampleJourney('JRN-A', 2));
+    await store.create(sampleJourney('JRN-B', 2));
     await listen('JRN-A');
     await eventually('the reader to block', async () => /cmd=xread/.test(String(await redis.client.client('LIST'))) || undefined);
     const late = await listen('JRN-B');
@@ -79,7 +79,7 @@ describe('JourneyChangeFeed', () => {
   });
 
   it('catches up a subscriber whose snapshot is older than what the reader has already read', async () => {
-    await store.create(testJourney('JRN-A', 2));
+    await store.create(sampleJourney('JRN-A', 2));
     const snapshot = await store.snapshot('JRN-A');
     const early = await listen('JRN-A');
     await store.updateJourneyStatus('JRN-A', 'CheckedIn');
@@ -95,7 +95,7 @@ describe('JourneyChangeFeed', () => {
   });
 
   it('reports a gap when the stream was trimmed past the subscriber, so it can start over', async () => {
-    await store.create(testJourney('JRN-A', 2));
+    await store.create(sampleJourney('JRN-A', 2));
     const listener = await listen('JRN-A');
     await eventually('the reader to block', async () => /cmd=xread/.test(String(await redis.client.client('LIST'))) || undefined);
     listener.stop();
@@ -111,7 +111,7 @@ describe('JourneyChangeFeed', () => {
   });
 
   it('stops reading a journey once its last subscriber leaves', async () => {
-    await store.create(testJourney('JRN-A', 2));
+    await store.create(sampleJourney('JRN-A', 2));
     const first = await listen('JRN-A');
     const second = await listen('JRN-A');
     first.stop();

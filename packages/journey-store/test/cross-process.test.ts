@@ -1,8 +1,8 @@
 import { journeyChangeCodec } from '@skyway/contracts';
-import { isolatedRedis, type IsolatedRedis } from '@skyway/testkit';
+import { isolatedRedis, sampleJourney, type IsolatedRedis } from '@skyway/testkit';
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { StoreFixture, testJourney } from './support';
+import { StoreFixture } from './support';
 import type { WorkerUpdate } from './fixtures/update-worker';
 
 const PROCESSES = 4;
@@ -58,7 +58,7 @@ describe('optimistic updates across OS processes', () => {
 
   it(`${PROCESSES} processes × ${UPDATES_PER_PROCESS} updates of one journey: version - 1 equals the successes, none exhausted, none lost`, async () => {
     const store = fixture.store();
-    await store.create(testJourney('JRN-CROSS', SEGMENTS));
+    await store.create(sampleJourney('JRN-CROSS', SEGMENTS));
     workers.push(...Array.from({ length: PROCESSES }, (_, i) => startWorker(i, redis)));
     await Promise.all(workers.map((worker) => worker.ready));
     for (const { child } of workers) child.send('go');

@@ -1,8 +1,8 @@
 import { JOURNEY_STATUSES, SEGMENT_STATUSES } from '@skyway/contracts';
-import { isolatedRedis, type IsolatedRedis } from '@skyway/testkit';
+import { isolatedRedis, sampleJourney, segmentId, type IsolatedRedis } from '@skyway/testkit';
 import fc from 'fast-check';
 import type { JourneyStore, UpdateOutcome } from '../src';
-import { StoreFixture, segmentId, testJourney } from './support';
+import { StoreFixture } from './support';
 
 /** Any mix of concurrent updates, from two stores (like two processes), keeps the books exact. */
 describe('property: concurrent updates', () => {
@@ -35,7 +35,7 @@ describe('property: concurrent updates', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(operation, { minLength: 1, maxLength: 40 }), async (operations) => {
         const journeyId = `JRN-P${run++}`;
-        await stores[0]?.create(testJourney(journeyId, SEGMENTS));
+        await stores[0]?.create(sampleJourney(journeyId, SEGMENTS));
         const outcomes: UpdateOutcome[] = await Promise.all(
           operations.map((op) => {
             const store = stores[op.store] as JourneyStore;

@@ -1,7 +1,7 @@
 import { isRedisUnavailableError } from '@skyway/redis-connection';
-import { eventually, startRedisServer, type RedisServer } from '@skyway/testkit';
+import { eventually, sampleJourney, startRedisServer, type RedisServer } from '@skyway/testkit';
 import { JourneyStore } from '../src';
-import { StoreFixture, testJourney } from './support';
+import { StoreFixture } from './support';
 
 /** A private Redis this test can kill: every store call then fails with an "unavailable" error. */
 describe('JourneyStore while Redis is unreachable', () => {
@@ -19,13 +19,13 @@ describe('JourneyStore while Redis is unreachable', () => {
   });
 
   it('throws an error isRedisUnavailableError recognises — for create, get, list and every strategy — then recovers', async () => {
-    await store.create(testJourney('JRN-A', 2));
+    await store.create(sampleJourney('JRN-A', 2));
     // A pooled transaction connection exists before the outage.
     expect(await store.updateSegmentStatus('JRN-A', 'SEG-001', 'Boarding')).toMatchObject({ kind: 'committed' });
     await server.kill();
 
     const failures = await Promise.allSettled([
-      store.create(testJourney('JRN-B', 1)),
+      store.create(sampleJourney('JRN-B', 1)),
       store.get('JRN-A'),
       store.list(),
       store.snapshot('JRN-A'),
@@ -42,7 +42,7 @@ describe('JourneyStore while Redis is unreachable', () => {
 
     server = await startRedisServer({ port: server.port, dir: server.dir });
     await eventually('the shared client to reconnect', () => fixture.redis.status === 'ready');
-    await store.create(testJourney('JRN-A', 2));
+    await store.create(sampleJourney('JRN-A', 2));
     expect(await store.updateSegmentStatus('JRN-A', 'SEG-001', 'Departed')).toMatchObject({ kind: 'committed', version: 2 });
   });
 });

@@ -1,6 +1,6 @@
-import { isolatedRedis, type IsolatedRedis } from '@skyway/testkit';
+import { isolatedRedis, sampleJourney, segmentId, type IsolatedRedis } from '@skyway/testkit';
 import type { JourneyStore, JourneyStoreOptions, UpdateOutcome } from '../src';
-import { StoreFixture, segmentId, testJourney } from './support';
+import { StoreFixture } from './support';
 
 /** Retries are bounded; running out is a typed outcome, and it never hides or loses an update. */
 describe('bounded retries', () => {
@@ -30,7 +30,7 @@ describe('bounded retries', () => {
   ])('with %s under cross-process contention some updates end conflict-exhausted, and the rest are all applied', async (_case, bounds) => {
     const exhaustedHook: number[] = [];
     const stores = Array.from({ length: 6 }, () => fixture.store({ ...bounds, observer: { onExhausted: (_id, attempts) => exhaustedHook.push(attempts) } }));
-    await stores[0]?.create(testJourney('JRN-HOT', 20));
+    await stores[0]?.create(sampleJourney('JRN-HOT', 20));
 
     const outcomes: UpdateOutcome[] = [];
     // Conflicts need transactions of two stores to overlap; a few rounds make that certain in practice.
@@ -49,7 +49,7 @@ describe('bounded retries', () => {
 
   it('with maxAttempts 1 an exhausted update has made exactly one attempt', async () => {
     const stores = Array.from({ length: 6 }, () => fixture.store({ maxAttempts: 1 }));
-    await stores[0]?.create(testJourney('JRN-HOT', 20));
+    await stores[0]?.create(sampleJourney('JRN-HOT', 20));
     const exhausted: UpdateOutcome[] = [];
     for (let round = 0; round < 20 && exhausted.length === 0; round++) {
       exhausted.push(...(await contend(stores, 8)).filter((outcome) => outcome.kind === 'conflict-exhausted'));

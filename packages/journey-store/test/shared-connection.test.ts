@@ -1,6 +1,6 @@
-import { isolatedRedis, type IsolatedRedis } from '@skyway/testkit';
+import { isolatedRedis, sampleJourney, segmentId, type IsolatedRedis } from '@skyway/testkit';
 import Redis from 'ioredis';
-import { StoreFixture, segmentId, testJourney } from './support';
+import { StoreFixture } from './support';
 
 /**
  * WATCH is per connection: EXEC and UNWATCH clear every watch of the connection. Concurrent
@@ -40,8 +40,8 @@ describe('WATCH on a shared connection', () => {
     const connectionName = `tx-${redis.prefix.replace(/:/g, '')}`;
     const store = fixture.store({ poolSize: 4, connectionName });
     const otherProcess = fixture.store({ poolSize: 4, connectionName });
-    await store.create(testJourney('JRN-A', 20));
-    await store.create(testJourney('JRN-B', 20));
+    await store.create(sampleJourney('JRN-A', 20));
+    await store.create(sampleJourney('JRN-B', 20));
     const sharedAddress = /addr=(\S+)/.exec(String(await fixture.redis.client('INFO')))?.[1];
 
     const monitor = await new Redis(redis.url).monitor();
@@ -79,7 +79,7 @@ describe('WATCH on a shared connection', () => {
   it('hands each dedicated connection to onConnection as it is created (to watch it in metrics)', async () => {
     const created: Redis[] = [];
     const store = fixture.store({ poolSize: 2, connectionName: 'journey-tx-watched', onConnection: (connection) => created.push(connection) });
-    await store.create(testJourney('JRN-W', 4));
+    await store.create(sampleJourney('JRN-W', 4));
     expect(created).toEqual([]);
     await Promise.all([1, 2, 3, 4].map((n) => store.updateSegmentStatus('JRN-W', segmentId(n), 'Boarding')));
     expect(created.length).toBeGreaterThanOrEqual(1);

@@ -1,7 +1,7 @@
 import { journeyChangeCodec, type JourneyChangeEvent } from '@skyway/contracts';
-import { isolatedRedis, type IsolatedRedis } from '@skyway/testkit';
+import { isolatedRedis, sampleJourney, segmentId, type IsolatedRedis } from '@skyway/testkit';
 import type { JourneyStore, StrategyName } from '../src';
-import { StoreFixture, segmentId, testJourney } from './support';
+import { StoreFixture } from './support';
 
 const STRATEGIES: StrategyName[] = ['optimistic', 'naive', 'lua', 'lock'];
 
@@ -29,7 +29,7 @@ describe('JourneyStore', () => {
   describe('create, get, list', () => {
     it('stores a new journey at version 1 with a created event, and never overwrites it', async () => {
       const store = fixture.store();
-      const journey = testJourney('JRN-A', 2);
+      const journey = sampleJourney('JRN-A', 2);
       expect(await store.create(journey)).toEqual({ kind: 'created', journey: { ...journey, version: 1 } });
       expect(await store.create({ ...journey, passengerName: 'Someone Else' })).toEqual({ kind: 'already-exists', journeyId: 'JRN-A' });
       expect(await store.get('JRN-A')).toEqual({ ...journey, version: 1 });
@@ -40,7 +40,7 @@ describe('JourneyStore', () => {
 
     it('lists every id, sorted, and answers null for an unknown journey', async () => {
       const store = fixture.store();
-      for (const id of ['JRN-C', 'JRN-A', 'JRN-B']) await store.create(testJourney(id, 1));
+      for (const id of ['JRN-C', 'JRN-A', 'JRN-B']) await store.create(sampleJourney(id, 1));
       expect(await store.list()).toEqual(['JRN-A', 'JRN-B', 'JRN-C']);
       expect(await store.get('JRN-NOPE')).toBeNull();
       expect(await store.snapshot('JRN-NOPE')).toBeNull();
@@ -48,9 +48,9 @@ describe('JourneyStore', () => {
 
     it('repairs a missing index entry when the journey is created again', async () => {
       const store = fixture.store();
-      await store.create(testJourney('JRN-A', 1));
+      await store.create(sampleJourney('JRN-A', 1));
       await redis.client.srem(store.keys.journeyIndex, 'JRN-A');
-      expect(await store.create(testJourney('JRN-A', 1))).toMatchObject({ kind: 'already-exists' });
+      expect(await store.create(sampleJourney('JRN-A', 1))).toMatchObject({ kind: 'already-exists' });
       expect(await store.list()).toEqual(['JRN-A']);
     });
 
@@ -67,7 +67,7 @@ describe('JourneyStore', () => {
   describe.each(STRATEGIES)('%s strategy', (strategy) => {
     it('commits a segment and a journey status update, one change event per update', async () => {
       const store = fixture.store({ strategy });
-      await store.create(testJourney('JRN-A', 2));
+      await store.create(sampleJourney('JRN-A', 2));
       expect(await store.updateSegmentStatus('JRN-A', 'SEG-002', 'Boarding')).toMatchObject({ kind: 'committed', version: 2, attempts: 1 });
       expect(await store.updateJourneyStatus('JRN-A', 'InProgress')).toMatchObject({ kind: 'committed', version: 3 });
 
@@ -87,7 +87,7 @@ describe('JourneyStore', () => {
 
     it('answers journey-not-found and segment-not-found without writing', async () => {
       const store = fixture.store({ strategy });
-      await store.create(testJourney('JRN-A', 2));
+      await store.create(sampleJourney('JRN-A', 2));
       expect(await store.updateSegmentStatus('JRN-NOPE', 'SEG-001', 'Boarding')).toEqual({ kind: 'journey-not-found', journeyId: 'JRN-NOPE' });
       expect(await store.updateSegmentStatus('JRN-A', 'SEG-999', 'Boarding')).toEqual({
         kind: 'segment-not-found',
@@ -101,7 +101,7 @@ describe('JourneyStore', () => {
 
     it('applies an update only at the expected version (If-Match), else precondition-failed with the current version', async () => {
       const store = fixture.store({ strategy });
-      await store.create(testJourney('JRN-A', 2));
+      await store.create(sampleJourney('JRN-A', 2));
       expect(await store.updateSegmentStatus('JRN-A', 'SEG-001', 'Boarding', { expectedVersion: 1 })).toMatchObject({ kind: 'committed', version: 2 });
       expect(await store.updateSegmentStatus('JRN-A', 'SEG-001', 'Departed', { expectedVersion: 1 })).toEqual({
         kind: 'precondition-failed',
@@ -114,7 +114,7 @@ describe('JourneyStore', () => {
 
     it('keeps a journey with no segments valid when its status changes', async () => {
       const store = fixture.store({ strategy });
-      await store.create(testJourney('JRN-EMPTY', 0));
+      await store.create(sampleJourney('JRN-EMPTY', 0));
       expect(await store.updateJourneyStatus('JRN-EMPTY', 'Cancelled')).toMatchObject({ kind: 'committed', version: 2 });
       expect(await store.get('JRN-EMPTY')).toMatchObject({ segments: [], metadata: { source: 'test' }, status: 'Cancelled' });
     });
@@ -122,7 +122,7 @@ describe('JourneyStore', () => {
 
   it('same segment updated concurrently: every update commits, in version order, and the last one wins (documented)', async () => {
     const store = fixture.store();
-    await store.create(testJourney('JRN-A', 1));
+    await store.create(sampleJourney('JRN-A', 1));
     const statuses = ['Boarding', 'Departed', 'Delayed', 'Arrived', 'Diverted', 'CheckInOpen'] as const;
     const outcomes = await Promise.all(statuses.map((status) => store.updateSegmentStatus('JRN-A', 'SEG-001', status)));
 
@@ -139,7 +139,7 @@ describe('JourneyStore', () => {
   it('combines concurrent updates of one journey into few transactions (group commit), each with its own version', async () => {
     const batches: number[] = [];
     const store = fixture.store({ observer: { onBatch: (_journeyId, size) => batches.push(size) } });
-    await store.create(testJourney('JRN-A', 20));
+    await store.create(sampleJourney('JRN-A', 20));
     const outcomes = await Promise.all(Array.from({ length: 40 }, (_, i) => store.updateSegmentStatus('JRN-A', segmentId((i % 20) + 1), 'Boarding')));
 
     expect(new Set(outcomes.map((outcome) => (outcome.kind === 'committed' ? outcome.version : 0)))).toEqual(
@@ -151,7 +151,7 @@ describe('JourneyStore', () => {
 
   it('trims each change stream to about changeStreamMaxLen entries', async () => {
     const store = fixture.store({ changeStreamMaxLen: 10 });
-    await store.create(testJourney('JRN-A', 1));
+    await store.create(sampleJourney('JRN-A', 1));
     for (let i = 0; i < 300; i++) await store.updateJourneyStatus('JRN-A', i % 2 === 0 ? 'InProgress' : 'Confirmed');
     const length = await redis.client.xlen(store.keys.journeyChanges('JRN-A'));
     expect(length).toBeLessThan(300);

@@ -1,10 +1,9 @@
-import { redisKeys, type RedisKeys } from '@skyway/contracts';
+import { exampleFlightSearchRequest, redisKeys, type RedisKeys } from '@skyway/contracts';
 import { createRedisClient, waitForReady } from '@skyway/redis-connection';
-import { isolatedRedis, type IsolatedRedis } from '@skyway/testkit';
+import { isolatedRedis, sampleFlight, type IsolatedRedis } from '@skyway/testkit';
 import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { SearchStore, searchRequestCodec, searchResultCodec } from '../src';
-import { flight, query } from './fixtures';
 
 describe('SearchStore (real Redis)', () => {
   let redis: IsolatedRedis;
@@ -42,7 +41,7 @@ describe('SearchStore (real Redis)', () => {
 
   const now = (): Date => new Date();
   const create = (store: SearchStore, timeoutMs = 30_000) =>
-    store.create(query, { searchId: randomUUID(), now: now(), timeoutMs, ttlMs: 60_000, trace: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' } });
+    store.create(exampleFlightSearchRequest, { searchId: randomUUID(), now: now(), timeoutMs, ttlMs: 60_000, trace: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' } });
 
   it('creates the state with an expiry and publishes the request in one MULTI', async () => {
     const store = await newStore();
@@ -54,7 +53,7 @@ describe('SearchStore (real Redis)', () => {
     const [[, fields] = ['', []]] = await redis.client.xrange(keys.searchRequested, '-', '+');
     expect(searchRequestCodec.decode(fields)).toEqual({
       ok: true,
-      value: { search_id: state.search_id, ...query, requested_at: state.created_at, traceparent: expect.stringMatching(/^00-/) },
+      value: { search_id: state.search_id, ...exampleFlightSearchRequest, requested_at: state.created_at, traceparent: expect.stringMatching(/^00-/) },
     });
   });
 
@@ -72,10 +71,10 @@ describe('SearchStore (real Redis)', () => {
   it('publishes each applied change with its seq, and a second completion publishes nothing', async () => {
     const store = await newStore();
     const { search_id } = await create(store);
-    await store.change(search_id, { kind: 'partial', results: [flight('a')] }, { now: now() });
-    const done = await store.change(search_id, { kind: 'completed', results: [flight('b')] }, { now: now() });
+    await store.change(search_id, { kind: 'partial', results: [sampleFlight('a')] }, { now: now() });
+    const done = await store.change(search_id, { kind: 'completed', results: [sampleFlight('b')] }, { now: now() });
     expect(done).toMatchObject({ applied: true, state: { status: 'completed', seq: 4 } });
-    const again = await store.change(search_id, { kind: 'completed', results: [flight('c')] }, { now: now() });
+    const again = await store.change(search_id, { kind: 'completed', results: [sampleFlight('c')] }, { now: now() });
     expect(again).toMatchObject({ applied: false, state: { seq: 4 } });
     expect(await resultEntries()).toEqual([
       { seq: 2, status: 'processing', results: 1 },
@@ -88,7 +87,7 @@ describe('SearchStore (real Redis)', () => {
   it('stamps every result entry with when its search was requested, for end-to-end latency', async () => {
     const store = await newStore();
     const { search_id, created_at } = await create(store);
-    await store.change(search_id, { kind: 'partial', results: [flight('a')] }, { now: now() });
+    await store.change(search_id, { kind: 'partial', results: [sampleFlight('a')] }, { now: now() });
     await store.change(search_id, { kind: 'failed', error: { code: 'SUPPLIERS_UNAVAILABLE', message: 'down' } }, { now: now() });
     const entries = await redis.client.xrange(keys.searchResults, '-', '+');
     expect(entries.map(([, fields]) => searchResultCodec.decode(fields))).toEqual([
@@ -102,7 +101,7 @@ describe('SearchStore (real Redis)', () => {
     const store = await newStore(2, (client) => created.push(client));
     const { search_id } = await create(store);
     expect(created).toEqual([]);
-    await Promise.all([1, 2, 3].map((n) => store.change(search_id, { kind: 'partial', results: [flight(`p${n}`)] }, { now: now() })));
+    await Promise.all([1, 2, 3].map((n) => store.change(search_id, { kind: 'partial', results: [sampleFlight(`p${n}`)] }, { now: now() })));
     expect(created.length).toBeGreaterThanOrEqual(1);
     expect(created.length).toBeLessThanOrEqual(2);
     for (const client of created) expect(client.options.connectionName).toBe('test:search-transactions');
@@ -124,7 +123,7 @@ describe('SearchStore (real Redis)', () => {
         while (remaining > 0) {
           remaining -= 1;
           const state = await create(store);
-          await store.change(state.search_id, { kind: 'completed', results: [flight('a')] }, { now: now() });
+          await store.change(state.search_id, { kind: 'completed', results: [sampleFlight('a')] }, { now: now() });
           newest = state.search_id;
         }
       }),
@@ -153,7 +152,7 @@ describe('SearchStore (real Redis)', () => {
     const writers = 24;
     await Promise.all(
       Array.from({ length: writers }, (_, index) =>
-        (index % 2 === 0 ? first : second).change(search_id, { kind: 'partial', results: [flight(`f${index}`)] }, { now: now() }),
+        (index % 2 === 0 ? first : second).change(search_id, { kind: 'partial', results: [sampleFlight(`f${index}`)] }, { now: now() }),
       ),
     );
     const state = await first.get(search_id);
@@ -169,8 +168,8 @@ describe('SearchStore (real Redis)', () => {
     const { search_id } = await create(first, 100);
     await new Promise((resolve) => setTimeout(resolve, 120));
     const outcomes = await Promise.all([
-      first.change(search_id, { kind: 'completed', results: [flight('a')] }, { now: now() }),
-      second.change(search_id, { kind: 'completed', results: [flight('b')] }, { now: now() }),
+      first.change(search_id, { kind: 'completed', results: [sampleFlight('a')] }, { now: now() }),
+      second.change(search_id, { kind: 'completed', results: [sampleFlight('b')] }, { now: now() }),
       first.change(search_id, { kind: 'deadline' }, { now: now() }),
       second.change(search_id, { kind: 'deadline' }, { now: now() }),
     ]);

@@ -1,5 +1,6 @@
 export * from './app-process';
 export * from './eventually';
+export * from './fixtures';
 export * from './isolation';
 export * from './prometheus-text';
 export * from './provision';

@@ -46,9 +46,18 @@ export async function isolatedRedis(label?: string): Promise<IsolatedRedis> {
     client,
     keys,
     async cleanup() {
-      const found = await keys();
-      for (let i = 0; i < found.length; i += 500) await client.unlink(...found.slice(i, i + 500));
+      await deleteNamespace(client, prefix);
       await client.quit();
     },
   };
+}
+
+/** Deletes every key under `prefix` (a test's namespace, or a benchmark's on a shared REDIS_URL). */
+export async function deleteNamespace(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1_000);
+    cursor = next;
+    if (keys.length > 0) await redis.unlink(...keys);
+  } while (cursor !== '0');
 }

@@ -1,4 +1,4 @@
-import type { SupplierFlightsResponse, SupplierOffer } from '@skyway/contracts';
+import { exampleFlightResult, type SupplierFlightsResponse, type SupplierOffer } from '@skyway/contracts';
 import Fastify, { type FastifyInstance } from 'fastify';
 
 export type SupplierBehaviour =
@@ -34,8 +34,8 @@ export function offer(supplier: string, index: number, overrides: Partial<Suppli
     flightNumber: `GA${400 + index}`,
     origin: 'CGK',
     destination: 'DPS',
-    departureLocal: '2030-07-10T06:00:00+07:00',
-    arrivalLocal: '2030-07-10T08:50:00+08:00',
+    departureLocal: exampleFlightResult.departure_time,
+    arrivalLocal: exampleFlightResult.arrival_time,
     durationMinutes: 110,
     stops: 0,
     fare: { amount: 1_250_000 + index, currency: 'IDR' },
