@@ -92,6 +92,11 @@ const TARGETS: Record<string, Target> = {
   segmentStatus: ({ journey, segment }) => `/api/journeys/${journey}/segments/${segment}/status`,
   journeyStatus: ({ journey }) => `/api/journeys/${journey}/status`,
   journeyStream: ({ journey }) => `/api/journeys/${journey}/stream`,
+  demoPage: () => '/',
+  demoFile: ({ search }) => `/${search}`,
+  docs: () => '/docs',
+  docsJson: () => '/docs/json',
+  docsFile: ({ search }) => `/docs/static/${search}`,
   healthLive: () => '/health/live',
   healthReady: () => '/health/ready',
   metrics: () => '/metrics',
@@ -297,6 +302,16 @@ describe('bad input (fast-check properties and nasty cases, real Redis)', () => 
       }
       expect(await redis.client.xlen(`${redis.prefix}flight.search.requested`)).toBe(requestsBefore);
     });
+
+    it.each(['/../package.json', '/%2e%2e/package.json', '/%2e%2e%2fpackage.json', '/..%5cpackage.json', '/docs/static/..%2f..%2fpackage.json', '/%00index.html', '/index.html%00.js'])(
+      'serves nothing outside the static folders for %s',
+      async (url) => {
+        const response = await send(app, { url });
+        expect(response.statusCode).toBeGreaterThanOrEqual(400);
+        expectRefusalEnvelope(response, 'GET', url);
+        expect(response.body).not.toContain('@skyway/main-service');
+      },
+    );
 
     it('ignores prototype keys in the query string', async () => {
       const response = await send(app, { url: '/api/journeys?__proto__[polluted]=yes&constructor[prototype][polluted]=yes&__proto__.isAdmin=true' });
