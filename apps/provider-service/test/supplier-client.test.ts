@@ -98,6 +98,16 @@ describe('supplier client (against a local HTTP supplier)', () => {
     ]);
   });
 
+  it.each([
+    ['with a Content-Length', { kind: 'body', body: { supplier: 'alpha', offers: [], padding: 'x'.repeat(200_000) } } as const],
+    ['streamed without one', { kind: 'flood', bytes: 20_000_000 } as const],
+  ])('stops reading an answer larger than maxResponseBytes (%s): malformed, not retried', async (_case, behaviour) => {
+    supplier.behave(behaviour);
+    const answer = await createSupplierClient({ baseUrl: supplier.url, timeoutMs: 10_000, retries: 3, backoffMs: 1, maxResponseBytes: 100_000 })(query, signal());
+    expect(answer).toEqual({ ok: false, supplier: supplier.url.origin, reason: 'malformed response: response larger than 100000 bytes' });
+    expect(supplier.requests()).toBe(1);
+  });
+
   it('stops retrying once the shutdown signal aborts', async () => {
     supplier.behave({ kind: 'hang' });
     const controller = new AbortController();

@@ -13,7 +13,12 @@ export interface SupplierClientOptions {
   readonly backoffMs?: number;
   /** Told about every HTTP attempt (metrics), under the base URL's origin. */
   readonly observer?: SupplierCallObserver;
+  /** A body larger than this is not read further and counts as a malformed answer. */
+  readonly maxResponseBytes?: number;
 }
+
+/** Generous for a timetable (the mock supplier's largest answer is a few kB) yet bounded per call. */
+export const SUPPLIER_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
 export type SupplierAnswer =
   | { readonly ok: true; readonly supplier: string; readonly results: FlightResult[] }
@@ -27,6 +32,32 @@ const responseValidator = compileValidator(SupplierFlightsResponse);
 /** A failure worth another attempt: the supplier may answer next time. */
 class TransientSupplierError extends Error {}
 
+class OversizedResponseError extends Error {}
+
+/**
+ * The body parsed as JSON (undefined when it is not JSON), read only up to `maxBytes`: a supplier
+ * answering megabytes of garbage must not make this process buffer them. Stopping the read
+ * cancels the body, which closes the connection.
+ */
+async function readJsonWithin(response: Response, maxBytes: number): Promise<unknown> {
+  if (Number(response.headers.get('content-length') ?? 0) > maxBytes) {
+    await response.body?.cancel();
+    throw new OversizedResponseError(`response larger than ${maxBytes} bytes`);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of response.body ?? []) {
+    size += chunk.byteLength;
+    if (size > maxBytes) throw new OversizedResponseError(`response larger than ${maxBytes} bytes`);
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 /** What one attempt came to, for the observer; the answer (or a transient error) for the caller. */
 type AttemptResult =
   | { readonly outcome: SupplierCallOutcome; readonly answer: SupplierAnswer }
@@ -36,19 +67,19 @@ export function createSupplierClient(options: SupplierClientOptions): SupplierCl
   const endpoint = new URL('v1/flights', options.baseUrl.href.endsWith('/') ? options.baseUrl : `${options.baseUrl.href}/`);
   const label = options.baseUrl.origin;
   const observer = options.observer ?? noopSupplierCallObserver;
+  const maxResponseBytes = options.maxResponseBytes ?? SUPPLIER_MAX_RESPONSE_BYTES;
 
   async function call(url: URL, query: SupplierFlightsQuery, signal: AbortSignal): Promise<AttemptResult> {
     let response: Response;
     let body: unknown;
     try {
       response = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs)]) });
-      body = await response.json().catch((error: Error) => {
-        // A body cut off by the timeout or the shutdown is not a malformed answer.
-        if (error.name === 'TimeoutError' || signal.aborted) throw error;
-        return undefined;
-      });
+      body = await readJsonWithin(response, maxResponseBytes);
     } catch (error) {
       if (signal.aborted) throw error;
+      if (error instanceof OversizedResponseError) {
+        return { outcome: 'invalid_response', answer: { ok: false, supplier: label, reason: `malformed response: ${error.message}` } };
+      }
       if ((error as Error).name === 'TimeoutError') {
         return { outcome: 'timeout', retry: new TransientSupplierError(`no answer within ${options.timeoutMs} ms`) };
       }

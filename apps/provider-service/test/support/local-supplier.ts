@@ -1,10 +1,18 @@
 import { exampleFlightResult, type SupplierFlightsResponse, type SupplierOffer } from '@skyway/contracts';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { Readable } from 'node:stream';
+
+function* floodChunks(bytes: number): Generator<Buffer> {
+  const chunk = Buffer.alloc(64 * 1024, '[');
+  for (let sent = 0; sent < bytes; sent += chunk.length) yield chunk.subarray(0, Math.min(chunk.length, bytes - sent));
+}
 
 export type SupplierBehaviour =
   | { readonly kind: 'offers'; readonly offers: number }
   | { readonly kind: 'status'; readonly status: number }
   | { readonly kind: 'body'; readonly body: unknown }
+  /** This many bytes of garbage, streamed without a Content-Length. */
+  | { readonly kind: 'flood'; readonly bytes: number }
   /** Offers, after a delay. */
   | { readonly kind: 'slow'; readonly ms: number; readonly offers: number }
   | { readonly kind: 'hang' };
@@ -67,6 +75,8 @@ export async function startLocalSupplier(name: string, ...initial: SupplierBehav
         return reply.code(behaviour.status).send({ code: 'SUPPLIER_UNAVAILABLE', message: 'scripted failure' });
       case 'body':
         return reply.send(behaviour.body);
+      case 'flood':
+        return reply.type('application/json').send(Readable.from(floodChunks(behaviour.bytes)));
       case 'hang':
         return new Promise(() => undefined);
     }
