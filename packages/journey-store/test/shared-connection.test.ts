@@ -44,7 +44,9 @@ describe('WATCH on a shared connection', () => {
     await store.create(sampleJourney('JRN-B', 20));
     const sharedAddress = /addr=(\S+)/.exec(String(await fixture.redis.client('INFO')))?.[1];
 
-    const monitor = await new Redis(redis.url).monitor();
+    // MONITOR runs on a connection of its own that `monitor()` opens beside its client.
+    const monitorClient = new Redis(redis.url);
+    const monitor = await monitorClient.monitor();
     const watchSources: string[] = [];
     monitor.on('monitor', (_time: string, args: string[], source: string) => {
       if (args[0]?.toLowerCase() === 'watch' && args[1]?.startsWith(redis.prefix)) watchSources.push(source);
@@ -62,6 +64,7 @@ describe('WATCH on a shared connection', () => {
       await redis.client.ping(); // MONITOR output of the last commands arrives before this reply
     } finally {
       monitor.disconnect();
+      monitorClient.disconnect();
     }
 
     expect(sharedAddress).toEqual(expect.stringMatching(/^127\.0\.0\.1:\d+$/));
