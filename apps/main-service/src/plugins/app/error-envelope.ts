@@ -49,9 +49,9 @@ export function frameworkErrorEnvelope(error: FastifyError, _request: FastifyReq
 
 /**
  * The default error shape of the public API: `{success:false, message, errors?}`. Validation →
- * 400 with every failing field; Redis unreachable → 503 with Retry-After; a refusal for capacity → its
- * 429/503 with Retry-After; client errors keep their
- * status; anything else is logged and answered 500 without internals.
+ * 400 with every failing field; Redis unreachable → 503 with Retry-After; a refusal for capacity →
+ * its 429/503 with Retry-After; client errors keep their status; anything else is logged and
+ * answered 500 without internals.
  */
 const errorEnvelope: FastifyPluginAsync = async (app) => {
   app.setErrorHandler((error: FastifyError, request, reply) => {
