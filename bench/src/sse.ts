@@ -96,7 +96,7 @@ async function openStreams(main: AppProcess, ids: readonly string[]): Promise<Se
 
 async function level(redisUrl: string, commands: Redis, streamsWanted: number): Promise<LevelResult> {
   const keyPrefix = uniqueKeyPrefix('bench-sse');
-  const store = new SearchStore({ redisUrl, commands, keys: redisKeys(keyPrefix), service: 'bench-sse' });
+  const store = new SearchStore({ commands, keys: redisKeys(keyPrefix), service: 'bench-sse' });
   const main = await startApp('main-service', {
     env: {
       REDIS_URL: redisUrl,

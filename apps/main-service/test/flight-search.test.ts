@@ -26,7 +26,7 @@ describe('flight search API (in process, real Redis, real sockets for SSE)', () 
     keys = redisKeys(redis.prefix);
     commands = createRedisClient(redis.url, { connectionName: 'test:provider' });
     await waitForReady(commands, 5_000);
-    provider = new SearchStore({ redisUrl: redis.url, commands, keys, service: 'test-provider' });
+    provider = new SearchStore({ commands, keys, service: 'test-provider' });
   });
   afterEach(async () => {
     streams.splice(0).forEach((stream) => stream.close());
@@ -315,7 +315,7 @@ describe('flight search API (in process, real Redis, real sockets for SSE)', () 
           private readonly beforeAnswering: (searchId: string) => Promise<void>,
           private readonly answerWithStale: boolean,
         ) {
-          super({ redisUrl: redis.url, commands, keys, service: 'test-main' });
+          super({ commands, keys, service: 'test-main' });
         }
         override async get(searchId: string): Promise<SearchState | null> {
           const before = await super.get(searchId);

@@ -112,7 +112,7 @@ describe('protection: rate limit, SSE caps, CORS and security headers (real Redi
           return super.create(query, options);
         }
       }
-      const store = new CountingStore({ redisUrl: redis.url, commands, keys: redisKeys(redis.prefix), service: 'test' });
+      const store = new CountingStore({ commands, keys: redisKeys(redis.prefix), service: 'test' });
       cleanups.push(() => void store.close());
       const app = await startMain({ REDIS_URL: 'redis://127.0.0.1:1' }, { searchStore: store });
       const response = await post(app);

@@ -57,7 +57,7 @@ describe('resource hygiene (in process, a private Redis)', () => {
   });
 
   function providerStore(): SearchStore {
-    const store = new SearchStore({ redisUrl: server.url, commands, keys, service: 'test-provider' });
+    const store = new SearchStore({ commands, keys, service: 'test-provider' });
     stores.push(store);
     return store;
   }

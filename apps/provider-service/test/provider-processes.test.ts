@@ -34,7 +34,7 @@ describe('provider-service replicas (real processes)', () => {
   async function storeFor(url: string, keys: RedisKeys): Promise<{ store: SearchStore; commands: Redis }> {
     const commands = createRedisClient(url, { connectionName: 'test:commands' });
     await waitForReady(commands, 5_000);
-    const store = new SearchStore({ redisUrl: url, commands, keys, service: 'test' });
+    const store = new SearchStore({ commands, keys, service: 'test' });
     cleanups.push(async () => {
       await store.close();
       commands.disconnect();

@@ -24,7 +24,7 @@ describe('provider-service search worker (in process, real Redis, local supplier
     keys = redisKeys(redis.prefix);
     commands = createRedisClient(redis.url, { connectionName: 'test:commands' });
     await waitForReady(commands, 5_000);
-    store = new SearchStore({ redisUrl: redis.url, commands, keys, service: 'test' });
+    store = new SearchStore({ commands, keys, service: 'test' });
     suppliers = [await startLocalSupplier('alpha'), await startLocalSupplier('beta')];
   });
   afterEach(async () => {

@@ -40,7 +40,7 @@ describe('supplier faults (provider in process, real Redis, a local misbehaving 
     keys = redisKeys(redis.prefix);
     commands = createRedisClient(redis.url, { connectionName: 'test:commands' });
     await waitForReady(commands, 5_000);
-    store = new SearchStore({ redisUrl: redis.url, commands, keys, service: 'test' });
+    store = new SearchStore({ commands, keys, service: 'test' });
     supplier = await startLocalSupplier('faulty');
   });
   afterEach(async () => {

@@ -1,7 +1,6 @@
 export * from './apply-update';
 export * from './backoff';
 export * from './change-feed';
-export * from './connection-pool';
 export * from './journey-store';
 export * from './observer';
 export * from './options';

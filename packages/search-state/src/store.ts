@@ -4,8 +4,7 @@ import {
   SearchResultMessage,
   type RedisKeys,
 } from '@skyway/contracts';
-import { createRedisClient, RedisUnavailableError, waitForReady } from '@skyway/redis-connection';
-import { createPool, type Pool } from 'generic-pool';
+import { RedisUnavailableError, TransactionPool } from '@skyway/redis-connection';
 import type Redis from 'ioredis';
 import type { ChainableCommander } from 'ioredis';
 import { applyChange, newSearch, searchView, type SearchChange, type SearchQuery, type SearchState, type Transition } from './state';
@@ -33,8 +32,7 @@ export const SEARCH_STORE_DEFAULTS = {
 } as const;
 
 export interface SearchStoreOptions {
-  readonly redisUrl: string;
-  /** The process's shared command connection (plain commands and unwatched MULTI only). */
+  /** The process's shared command connection (plain commands and unwatched MULTI only); pooled transaction connections are its duplicates. */
   readonly commands: Redis;
   readonly keys: RedisKeys;
   /** Names the pooled connections in CLIENT LIST: `<service>:search-transactions`. */
@@ -104,9 +102,7 @@ export class SearchStore {
   private readonly maxAttempts: number;
   private readonly requestsMaxLen: number;
   private readonly resultsMaxLen: number;
-  private readonly pool: Pool<Redis>;
-  /** Connections that lost their socket since they were created: never trusted with a WATCH again. */
-  private readonly broken = new WeakSet<Redis>();
+  private readonly pool: TransactionPool;
 
   constructor(options: SearchStoreOptions) {
     this.commands = options.commands;
@@ -114,33 +110,13 @@ export class SearchStore {
     this.maxAttempts = options.maxAttempts ?? SEARCH_STORE_DEFAULTS.maxAttempts;
     this.requestsMaxLen = options.requestsMaxLen ?? SEARCH_STORE_DEFAULTS.requestsMaxLen;
     this.resultsMaxLen = options.resultsMaxLen ?? SEARCH_STORE_DEFAULTS.resultsMaxLen;
-    this.pool = createPool<Redis>(
-      {
-        create: async () => {
-          const client = createRedisClient(options.redisUrl, {
-            connectionName: `${options.service}:search-transactions`,
-            ...(options.onConnectionError ? { onError: options.onConnectionError } : {}),
-          });
-          client.on('close', () => this.broken.add(client));
-          options.onConnection?.(client);
-          try {
-            await waitForReady(client, SEARCH_STORE_DEFAULTS.acquireTimeoutMs);
-          } catch (error) {
-            client.disconnect();
-            throw error;
-          }
-          return client;
-        },
-        destroy: async (client) => client.disconnect(),
-        validate: async (client) => client.status === 'ready' && !this.broken.has(client),
-      },
-      {
-        max: options.transactionConnections ?? SEARCH_STORE_DEFAULTS.transactionConnections,
-        min: 0,
-        testOnBorrow: true,
-        acquireTimeoutMillis: SEARCH_STORE_DEFAULTS.acquireTimeoutMs,
-      },
-    );
+    this.pool = new TransactionPool(options.commands, {
+      connectionName: `${options.service}:search-transactions`,
+      size: options.transactionConnections ?? SEARCH_STORE_DEFAULTS.transactionConnections,
+      acquireTimeoutMs: SEARCH_STORE_DEFAULTS.acquireTimeoutMs,
+      ...(options.onConnectionError ? { onError: options.onConnectionError } : {}),
+      ...(options.onConnection ? { onConnection: options.onConnection } : {}),
+    });
   }
 
   /** Stores a new search and publishes its request to `flight.search.requested`, atomically. */
@@ -178,7 +154,7 @@ export class SearchStore {
   async change(searchId: string, change: SearchChange, options: ChangeOptions): Promise<Transition | null> {
     const key = this.keys.search(searchId);
     for (let attempt = 1; attempt <= this.maxAttempts; attempt += 1) {
-      const client = await this.acquire();
+      const client = await this.pool.acquire();
       let reusable = false;
       try {
         await client.watch(key);
@@ -203,7 +179,7 @@ export class SearchStore {
         }
         options.alsoInTransaction?.(transaction);
         // A socket lost after WATCH would send this MULTI unguarded on a fresh connection.
-        if (this.broken.has(client)) throw new RedisUnavailableError('transaction connection was lost during the transaction');
+        if (this.pool.isBroken(client)) throw new RedisUnavailableError('transaction connection was lost during the transaction');
         const replies = await transaction.exec();
         reusable = true;
         if (replies !== null) {
@@ -221,16 +197,7 @@ export class SearchStore {
 
   /** Closes the pooled transaction connections (not the shared command connection). */
   async close(): Promise<void> {
-    await this.pool.drain();
-    await this.pool.clear();
-  }
-
-  private async acquire(): Promise<Redis> {
-    try {
-      return await this.pool.acquire();
-    } catch (error) {
-      throw new RedisUnavailableError(`no transaction connection: ${(error as Error).message}`);
-    }
+    await this.pool.close();
   }
 }
 

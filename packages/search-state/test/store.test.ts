@@ -25,7 +25,7 @@ describe('SearchStore (real Redis)', () => {
     const commands = createRedisClient(redis.url, { connectionName: 'test:commands' });
     clients.push(commands);
     await waitForReady(commands, 5_000);
-    const store = new SearchStore({ redisUrl: redis.url, commands, keys, service: 'test', transactionConnections, ...(onConnection ? { onConnection } : {}) });
+    const store = new SearchStore({ commands, keys, service: 'test', transactionConnections, ...(onConnection ? { onConnection } : {}) });
     stores.push(store);
     return store;
   }
@@ -114,7 +114,7 @@ describe('SearchStore (real Redis)', () => {
     const commands = createRedisClient(redis.url, { connectionName: 'test:commands' });
     clients.push(commands);
     await waitForReady(commands, 5_000);
-    const store = new SearchStore({ redisUrl: redis.url, commands, keys, service: 'test', requestsMaxLen: MAX_LEN, resultsMaxLen: MAX_LEN, transactionConnections: 8 });
+    const store = new SearchStore({ commands, keys, service: 'test', requestsMaxLen: MAX_LEN, resultsMaxLen: MAX_LEN, transactionConnections: 8 });
     stores.push(store);
     let remaining = 10_000;
     let newest = '';

@@ -66,7 +66,6 @@ const flightSearch: FastifyPluginAsync<FlightSearchOptions> = async (app, { conf
   const store =
     givenStore ??
     new SearchStore({
-      redisUrl: config.redisUrl,
       commands: app.redis,
       keys: app.redisKeys,
       service: 'main-service',

@@ -65,7 +65,6 @@ const searchWorker: FastifyPluginAsync<SearchWorkerOptions> = async (app, { conf
   });
   connections.watch(blocking);
   const store = new SearchStore({
-    redisUrl: config.redisUrl,
     commands: app.redis,
     keys: app.redisKeys,
     service: 'provider-service',

@@ -1,8 +1,8 @@
 import type { Journey, JourneyChangeEvent } from '@skyway/contracts';
+import { TransactionPool } from '@skyway/redis-connection';
 import { performance } from 'node:perf_hooks';
 import { applyUpdate, changeEvent } from '../apply-update';
 import { fullJitterDelayMs, sleep } from '../backoff';
-import { TransactionConnectionPool } from '../connection-pool';
 import type { UpdateOutcome } from '../outcomes';
 import { queueCommit, throwOnCommandError, type StrategyContext, type UpdateRequest, type UpdateStrategy } from './update-strategy';
 
@@ -41,13 +41,13 @@ type AttemptResult = { readonly kind: 'settled'; readonly outcomes: UpdateOutcom
  */
 export class OptimisticStrategy implements UpdateStrategy {
   readonly name = 'optimistic' as const;
-  private readonly pool: TransactionConnectionPool;
+  private readonly pool: TransactionPool;
   private readonly queues = new Map<string, JourneyQueue>();
   private readonly drains = new Set<Promise<void>>();
 
   constructor(private readonly context: StrategyContext) {
     const { settings } = context;
-    this.pool = new TransactionConnectionPool(context.redis, {
+    this.pool = new TransactionPool(context.redis, {
       size: settings.poolSize,
       acquireTimeoutMs: settings.poolAcquireTimeoutMs,
       idleTimeoutMs: settings.poolIdleTimeoutMs,
