@@ -3,8 +3,8 @@ import { searchResultCodec } from '@skyway/search-state';
 import {
   eventually,
   openSse,
+  processesPerTest,
   sampleJourney,
-  startApp,
   startRedisServer,
   uniqueKeyPrefix,
   type AppProcess,
@@ -25,21 +25,9 @@ const SEGMENT_STATUSES = ['CheckInOpen', 'Boarding', 'Departed', 'Arrived', 'Del
  * the test kills and restarts — empty, or from its append-only file. No service is restarted.
  */
 describe('Redis outages (real processes, a Redis the test kills)', () => {
-  const processes: AppProcess[] = [];
   const streams: SseConnection[] = [];
-  const cleanups: Array<() => Promise<void>> = [];
-
-  afterEach(async () => {
-    streams.splice(0).forEach((stream) => stream.close());
-    await Promise.all(processes.splice(0).map((app) => app.stop('SIGKILL')));
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-
-  async function start(name: Parameters<typeof startApp>[0], env: Record<string, string>): Promise<AppProcess> {
-    const app = await startApp(name, { env: { LOG_LEVEL: 'warn', ...env }, readyPath: '/health/ready' });
-    processes.push(app);
-    return app;
-  }
+  afterEach(() => streams.splice(0).forEach((stream) => stream.close()));
+  const { start, defer } = processesPerTest();
 
   async function deployment(server: RedisServer, supplierLatencyMs: number, providerEnv: Record<string, string> = {}) {
     const prefix = uniqueKeyPrefix('outage');
@@ -88,7 +76,7 @@ describe('Redis outages (real processes, a Redis the test kills)', () => {
   it('Redis killed: writes answer 503 within 2 s and no process exits; restarted empty: everything reconnects and searches complete again', async () => {
     const server = await startRedisServer();
     let current = server;
-    cleanups.push(() => current.stop());
+    defer(() => current.stop());
     const { prefix, main, provider, supplier } = await deployment(server, 0);
     await completes(main, await submitted(main));
     expect((await createJourney(main, 'JRN-OUTAGE')).status).toBe(201);
@@ -123,7 +111,7 @@ describe('Redis outages (real processes, a Redis the test kills)', () => {
     expect((await setSegment(main, 'JRN-OUTAGE', 'SEG-001', 'Boarding')).status).toBe(200);
     // The provider re-created its consumer group on the empty Redis.
     const client = new Redis(current.url);
-    cleanups.push(async () => void client.disconnect());
+    defer(async () => void client.disconnect());
     const groups = (await client.xinfo('GROUPS', redisKeys(prefix).searchRequested)) as unknown[][];
     expect(groups.map((group) => group[1])).toEqual([PROVIDER_GROUP]);
     for (const app of [main, provider, supplier]) expect(app.child.exitCode).toBeNull();
@@ -132,11 +120,11 @@ describe('Redis outages (real processes, a Redis the test kills)', () => {
   it('Redis restarted from its AOF (appendfsync always) under load: no acknowledged journey update is lost, the searches in flight resume', async () => {
     const server = await startRedisServer({ appendfsync: 'always' });
     let current = server;
-    cleanups.push(() => current.stop());
+    defer(() => current.stop());
     const { prefix, main } = await deployment(server, 1_500, { CLAIM_IDLE_MS: '1000', PROVIDER_CONCURRENCY: '16' });
     const keys = redisKeys(prefix);
     const client = new Redis(server.url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 100 });
-    cleanups.push(async () => void client.disconnect());
+    defer(async () => void client.disconnect());
     await client.connect();
     const JOURNEY = 'JRN-AOF';
     expect((await createJourney(main, JOURNEY)).status).toBe(201);

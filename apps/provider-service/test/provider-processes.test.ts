@@ -4,10 +4,9 @@ import { SearchStore, searchResultCodec } from '@skyway/search-state';
 import {
   eventually,
   isolatedRedis,
-  startApp,
+  processesPerTest,
   startRedisServer,
   uniqueKeyPrefix,
-  type AppProcess,
   type IsolatedRedis,
 } from '@skyway/testkit';
 import type Redis from 'ioredis';
@@ -17,25 +16,13 @@ import { startLocalSupplier } from './support/local-supplier';
 /** Provider replicas as real OS processes (build first) against a real mock-supplier. */
 describe('provider-service replicas (real processes)', () => {
   const query = { from: 'CGK', to: 'DPS', date: new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10), passengers: 1 };
-  const processes: AppProcess[] = [];
-  const cleanups: Array<() => Promise<void>> = [];
-
-  afterEach(async () => {
-    await Promise.all(processes.splice(0).map((app) => app.stop('SIGKILL')));
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-
-  async function start(name: Parameters<typeof startApp>[0], env: Record<string, string>): Promise<AppProcess> {
-    const app = await startApp(name, { env: { LOG_LEVEL: 'warn', ...env }, readyPath: '/health/ready' });
-    processes.push(app);
-    return app;
-  }
+  const { start, defer } = processesPerTest();
 
   async function storeFor(url: string, keys: RedisKeys): Promise<{ store: SearchStore; commands: Redis }> {
     const commands = createRedisClient(url, { connectionName: 'test:commands' });
     await waitForReady(commands, 5_000);
     const store = new SearchStore({ commands, keys, service: 'test' });
-    cleanups.push(async () => {
+    defer(async () => {
       await store.close();
       commands.disconnect();
     });
@@ -67,7 +54,7 @@ describe('provider-service replicas (real processes)', () => {
     const CLAIM_IDLE_MS = 1_000;
     const SUPPLIER_LATENCY_MS = 1_500;
     const redis: IsolatedRedis = await isolatedRedis('sigkill');
-    cleanups.push(() => redis.cleanup());
+    defer(() => redis.cleanup());
     const keys = redisKeys(redis.prefix);
     const { store } = await storeFor(redis.url, keys);
     const supplier = await start('mock-supplier', { SUPPLIER_LATENCY_MS: String(SUPPLIER_LATENCY_MS) });
@@ -105,14 +92,14 @@ describe('provider-service replicas (real processes)', () => {
 
   it('on SIGTERM finishes and acks the searches in flight, leaves the one it could not finish pending and unread ones untouched, and exits 0', async () => {
     const redis: IsolatedRedis = await isolatedRedis('sigterm');
-    cleanups.push(() => redis.cleanup());
+    defer(() => redis.cleanup());
     const keys = redisKeys(redis.prefix);
     const { store } = await storeFor(redis.url, keys);
     // Searches for 9 passengers hang at this supplier until the test says otherwise; others take 1 s.
     const HANGING_PARTY = 9;
     const supplier = await startLocalSupplier('alpha', { kind: 'slow', ms: 1_000, offers: 2 });
     supplier.behaveForPassengers(HANGING_PARTY, { kind: 'hang' });
-    cleanups.push(() => supplier.close());
+    defer(() => supplier.close());
     const createFor = (passengers: number) =>
       store.create({ ...query, passengers }, { searchId: randomUUID(), now: new Date(), timeoutMs: 60_000, ttlMs: 120_000 });
     const env = (name: string, extra: Record<string, string> = {}) => ({
@@ -158,7 +145,7 @@ describe('provider-service replicas (real processes)', () => {
   it('re-creates its consumer group after Redis restarts empty and serves again', async () => {
     const server = await startRedisServer();
     let current = server;
-    cleanups.push(() => current.stop());
+    defer(() => current.stop());
     const prefix = uniqueKeyPrefix('restart');
     const keys = redisKeys(prefix);
     const { store } = await storeFor(server.url, keys);

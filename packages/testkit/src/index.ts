@@ -2,6 +2,7 @@ export * from './app-process';
 export * from './eventually';
 export * from './fixtures';
 export * from './isolation';
+export * from './processes-per-test';
 export * from './prometheus-text';
 export * from './provision';
 export * from './service-process-suite';
