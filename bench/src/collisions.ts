@@ -17,7 +17,7 @@ import type Redis from 'ioredis';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expectedLostShare, lostWritersOfTimings, overwrittenShare, probabilityOfAnyLoss, type ReadWriteTiming } from './collision-model';
-import { median, printTable, writeResults } from './report';
+import { median, printTable, runBenchmark, writeResults } from './report';
 
 const WINDOW_MS = 10;
 const WRITERS = [2, 4, 8, 16, 32, 64];
@@ -191,7 +191,7 @@ async function main(): Promise<void> {
     await provisioned.teardown();
   }
   printTable(`naive read-modify-write (${WINDOW_MS} ms window): lost updates measured vs model`, rows);
-  const file = writeResults(
+  writeResults(
     'collisions',
     {
       strategy: 'naive',
@@ -205,10 +205,6 @@ async function main(): Promise<void> {
     },
     results,
   );
-  console.log(`\nwritten to ${file}`);
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+runBenchmark(main);

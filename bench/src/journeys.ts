@@ -16,7 +16,7 @@ import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { RunReport, RunRequest } from './journeys-worker';
-import { latencyHistogram, median, printTable, writeResults } from './report';
+import { latencyHistogram, median, printTable, runBenchmark, writeResults } from './report';
 
 const WRITERS = [1, 4, 16, 64];
 const PROCESSES = [1, 4];
@@ -161,12 +161,11 @@ async function main(): Promise<void> {
     }),
   );
   console.log(`\noptimistic / lua commits/s at 64 writers: ${Object.entries(ratios).map(([cell, ratio]) => `${cell} ${ratio.toFixed(2)}`).join(', ')}`);
-  const file = writeResults(
+  writeResults(
     'journeys',
     { segments: SEGMENTS, writers: WRITERS, processes: PROCESSES, rounds: ROUNDS, cellMs: CELL_MS, naiveDelayMs: 0 },
     { table: rows, optimisticToLuaAt64Writers: ratios, runs: Object.fromEntries(runs) },
   );
-  console.log(`results: ${file}`);
 }
 
-void main();
+runBenchmark(main);

@@ -10,7 +10,7 @@ import autocannon from 'autocannon';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { median, printTable, writeResults } from './report';
+import { median, printTable, runBenchmark, writeResults } from './report';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -77,8 +77,7 @@ async function main(): Promise<void> {
       };
     });
     printTable(`main-service ${PATH} — ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections`, rows);
-    const file = writeResults('observability-overhead', { rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, path: PATH }, { rows, runs: measured });
-    console.log(`\nwritten to ${file}`);
+    writeResults('observability-overhead', { rounds: ROUNDS, seconds: SECONDS, connections: CONNECTIONS, path: PATH }, { rows, runs: measured });
   } finally {
     await Promise.all(apps.map((app) => app.stop()));
     sink.close();
@@ -86,7 +85,4 @@ async function main(): Promise<void> {
   }
 }
 
-void main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+runBenchmark(main);

@@ -14,7 +14,7 @@ import { Queue, Worker } from 'bullmq';
 import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { median, printTable, writeResults } from './report';
+import { median, printTable, runBenchmark, writeResults } from './report';
 
 const JOBS = Number(process.env.BENCH_QUEUE_JOBS ?? 20_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -177,7 +177,7 @@ async function main(): Promise<void> {
     await provisioned.teardown();
   }
   printTable(`no-op jobs handled per second, ${JOBS} jobs, median of ${ROUNDS} runs (alternating order)`, rows);
-  const file = writeResults(
+  writeResults(
     'queue',
     {
       jobs: JOBS,
@@ -191,10 +191,6 @@ async function main(): Promise<void> {
     },
     results,
   );
-  console.log(`\nwritten to ${file}`);
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+runBenchmark(main);

@@ -62,11 +62,19 @@ export function printTable(title: string, rows: readonly Record<string, string |
   for (const row of rows) console.log(line(columns.map((column) => cell(row[column]))));
 }
 
-/** Writes `bench/results/<name>.json` with the machine and the parameters beside the results. */
-export function writeResults(name: string, parameters: unknown, results: unknown): string {
+/** Writes `bench/results/<name>.json` with the machine and the parameters beside the results, and says where. */
+export function writeResults(name: string, parameters: unknown, results: unknown): void {
   const dir = join(repoRoot(), 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${name}.json`);
   writeFileSync(file, `${JSON.stringify({ benchmark: name, machine: machineInfo(), parameters, results }, null, 2)}\n`);
-  return file;
+  console.log(`\nwritten to ${file}`);
+}
+
+/** A benchmark's entry point: a failure is printed and exits 1 (testkit's exit hook kills any app it started). */
+export function runBenchmark(main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
 }

@@ -13,7 +13,7 @@ import { provisionRedis } from '@skyway/testkit';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuShares, startPipeline, type Pipeline } from './pipeline';
-import { latencyHistogram, median, printTable, writeResults } from './report';
+import { latencyHistogram, median, printTable, runBenchmark, writeResults } from './report';
 import { searchToCompletion } from './search-client';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -215,7 +215,7 @@ async function main(): Promise<void> {
       scalingRows,
     );
 
-    const file = writeResults(
+    writeResults(
       'search',
       {
         rounds: ROUNDS,
@@ -240,14 +240,10 @@ async function main(): Promise<void> {
         }),
       },
     );
-    console.log(`\nwritten to ${file}`);
   } finally {
     for (const pipeline of pipelines) await pipeline.stop();
     await redis.teardown();
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+runBenchmark(main);

@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UNLIMITED_CLIENT_ENV, residentBytes } from './pipeline';
-import { latencyHistogram, median, printTable, writeResults } from './report';
+import { latencyHistogram, median, printTable, runBenchmark, writeResults } from './report';
 import { followSearch, type SearchStream } from './search-client';
 
 const LEVELS = [1_000, 5_000, 10_000];
@@ -203,7 +203,7 @@ async function main(): Promise<void> {
     })),
   );
   for (const skip of skipped) console.log(`${skip.streams} streams skipped: ${skip.reason}`);
-  const file = writeResults(
+  writeResults(
     'sse',
     {
       levels: LEVELS,
@@ -222,10 +222,6 @@ async function main(): Promise<void> {
     },
     { levels: summaries, skipped },
   );
-  console.log(`\nwritten to ${file}`);
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+runBenchmark(main);
