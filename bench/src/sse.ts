@@ -12,7 +12,7 @@
 import { exampleFlightResult, redisKeys, type FlightResult } from '@skyway/contracts';
 import { createRedisClient, waitForReady } from '@skyway/redis-connection';
 import { SearchStore } from '@skyway/search-state';
-import { provisionRedis, startApp, uniqueKeyPrefix, type AppProcess } from '@skyway/testkit';
+import { forEachConcurrently, provisionRedis, startApp, uniqueKeyPrefix, type AppProcess } from '@skyway/testkit';
 import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -53,16 +53,6 @@ function results(searchId: string): FlightResult[] {
   }));
 }
 
-/** Runs `task` over `items` with at most `limit` in flight. */
-async function inBatches<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await task(items[next++] as T);
-    }),
-  );
-}
-
 interface LevelResult {
   readonly streams: number;
   readonly openedPerSecond: number;
@@ -78,7 +68,7 @@ interface LevelResult {
 async function createSearches(store: SearchStore, count: number): Promise<string[]> {
   const ids = Array.from({ length: count }, () => randomUUID());
   const query = { from: 'CGK', to: 'DPS', date: '2030-07-10', passengers: 2 };
-  await inBatches(ids, 100, async (searchId) => {
+  await forEachConcurrently(ids, 100, async (searchId) => {
     await store.create(query, { searchId, now: new Date(), timeoutMs: 600_000, ttlMs: 1_200_000 });
   });
   return ids;
@@ -86,7 +76,7 @@ async function createSearches(store: SearchStore, count: number): Promise<string
 
 async function openStreams(main: AppProcess, ids: readonly string[]): Promise<SearchStream[]> {
   const streams: SearchStream[] = [];
-  await inBatches(ids, OPEN_CONCURRENCY, async (searchId) => {
+  await forEachConcurrently(ids, OPEN_CONCURRENCY, async (searchId) => {
     const stream = followSearch(main.url, searchId, 'completed', 600_000);
     streams.push(stream);
     await stream.opened;

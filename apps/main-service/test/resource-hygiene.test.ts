@@ -1,7 +1,7 @@
 import { redisKeys, type RedisKeys } from '@skyway/contracts';
 import { createRedisClient, waitForReady } from '@skyway/redis-connection';
 import { SearchStore } from '@skyway/search-state';
-import { eventually, openSse, sampleFlight, startRedisServer, uniqueKeyPrefix, type RedisServer } from '@skyway/testkit';
+import { eventually, forEachConcurrently, openSse, sampleFlight, startRedisServer, uniqueKeyPrefix, type RedisServer } from '@skyway/testkit';
 import type { FastifyInstance } from 'fastify';
 import type Redis from 'ioredis';
 import { buildApp, type MainServiceDeps } from '../src/app';
@@ -10,20 +10,6 @@ import { parseConfig } from '../src/config';
 const DAY_MS = 86_400_000;
 const search = { from: 'CGK', to: 'DPS', date: new Date(Date.now() + 10 * DAY_MS).toISOString().slice(0, 10), passengers: 1 };
 const flight = sampleFlight('GA404');
-
-/** Runs `task` over `items`, `width` at a time. */
-async function inBatches<T>(items: readonly T[], width: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < items.length) {
-        const item = items[next] as T;
-        next += 1;
-        await task(item);
-      }
-    }),
-  );
-}
 
 /**
  * Nothing a search or a stream holds outlives it: after many of them, the counts the app exposes
@@ -125,7 +111,7 @@ describe('resource hygiene (in process, a private Redis)', () => {
       expect(stream.events.map((event) => JSON.parse(event.data).status as string)).toEqual(['processing', 'processing', 'completed', 'completed']);
     };
     // Warm up: the transaction pools and the HTTP agent reach their steady size.
-    await inBatches(await Promise.all(Array.from({ length: 20 }, () => submit(main))), 20, follow);
+    await forEachConcurrently(await Promise.all(Array.from({ length: 20 }, () => submit(main))), 20, follow);
     await eventually('warm-up streams released', async () => main.sseStreams.stats().open === 0 && (await openSockets(main)) === 0);
     const baseline = { ...snapshot(main), connections: await appConnections(), timers: timers() };
     expect(baseline.sseSlots).toEqual({ open: 0, clients: 0 });
@@ -133,7 +119,7 @@ describe('resource hygiene (in process, a private Redis)', () => {
 
     const searchIds: string[] = [];
     for (let index = 0; index < 1_000; index += 1) searchIds.push(await submit(main));
-    await inBatches(searchIds, 50, follow);
+    await forEachConcurrently(searchIds, 50, follow);
 
     await eventually('every stream released', async () => main.sseStreams.stats().open === 0 && (await openSockets(main)) === 0);
     expect(snapshot(main)).toEqual({
@@ -177,7 +163,7 @@ describe('resource hygiene (in process, a private Redis)', () => {
     const baseline = { ...snapshot(main), connections: await appConnections(), timers: timers() };
     expect(baseline.sseSlots).toEqual({ open: 0, clients: 0 });
 
-    await inBatches(Array.from({ length: 1_000 }, (_, index) => index), 10, cycle);
+    await forEachConcurrently(Array.from({ length: 1_000 }, (_, index) => index), 10, cycle);
 
     await eventually('every stream released', async () => main.sseStreams.stats().open === 0 && (await openSockets(main)) === 0);
     await eventually('every journey unwatched', () => main.journeyFeed.watchedJourneys === 0);

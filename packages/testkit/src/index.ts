@@ -1,4 +1,5 @@
 export * from './app-process';
+export * from './concurrently';
 export * from './eventually';
 export * from './fixtures';
 export * from './isolation';
