@@ -1,4 +1,4 @@
-import { eventually, isolatedRedis, startApp, type AppProcess, type IsolatedRedis } from '@skyway/testkit';
+import { eventually, isolatedRedis, sampleJourney, startApp, type AppProcess, type IsolatedRedis } from '@skyway/testkit';
 import fc from 'fast-check';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { randomUUID } from 'node:crypto';
@@ -11,31 +11,6 @@ const DAY_MS = 86_400_000;
 const validSearch = { from: 'CGK', to: 'DPS', date: new Date(Date.now() + 10 * DAY_MS).toISOString().slice(0, 10), passengers: 2 };
 /** Journey ids a request may create; stream requests never use them (an open stream would not end). */
 const CREATABLE_JOURNEY_ID = 'FUZZ-CREATED';
-
-function validJourney(id: string): Record<string, unknown> {
-  return {
-    id,
-    passengerName: 'Fuzz Passenger',
-    passengerEmail: 'fuzz@example.com',
-    bookingDate: '2024-01-15T10:30:00Z',
-    status: 'Confirmed',
-    totalPrice: 100,
-    segments: [
-      {
-        segmentId: 'SEG-001',
-        origin: 'JFK',
-        destination: 'LAX',
-        departureTime: '2024-02-01T08:00:00Z',
-        arrivalTime: '2024-02-01T11:30:00Z',
-        flightNumber: 'FZ100',
-        carrier: 'Fuzz Air',
-        status: 'Scheduled',
-        price: 100,
-      },
-    ],
-    metadata: { source: 'fuzz' },
-  };
-}
 
 /** Strings that have broken parsers, key builders and loggers before. */
 const NASTY_STRINGS = [
@@ -122,7 +97,7 @@ const body = fc.oneof(
   fc.constantFrom(...PROTOTYPE_POLLUTION_BODIES),
   fc.record({ from: headerText, to: headerText, date: headerText, passengers: fc.oneof(fc.integer(), fc.double(), fc.string()) }).map((value) => JSON.stringify(value)),
   fc.constant(JSON.stringify(validSearch)),
-  fc.constant(JSON.stringify(validJourney(CREATABLE_JOURNEY_ID))),
+  fc.constant(JSON.stringify(sampleJourney(CREATABLE_JOURNEY_ID, 1))),
   fc.constantFrom('{"status":"Departed"}', '{"status":"InProgress"}', '{"status":"departed"}', '{"status":null}'),
   fc.constantFrom('[]', '{', '{"a":1,}', '\u0000', '1e99999', '"', '{"a":' + '['.repeat(2_000) + ']'.repeat(2_000) + '}'),
 );
