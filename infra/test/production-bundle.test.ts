@@ -1,5 +1,5 @@
-import { freePort, isolatedRedis, type IsolatedRedis } from '@skyway/testkit';
-import { execFile, spawn } from 'node:child_process';
+import { freePort, isolatedRedis, spawnCaptured, waitUntilAnswering, type IsolatedRedis } from '@skyway/testkit';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,23 +30,12 @@ describe('production bundle (pnpm deploy --prod, as in infra/Dockerfile)', () =>
     expect(existsSync(join(bundle, 'node_modules', 'jest'))).toBe(false);
 
     const port = await freePort();
-    const child = spawn(process.execPath, ['dist/main.js'], {
+    const started = spawnCaptured(process.execPath, ['dist/main.js'], {
       cwd: bundle,
       env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', HOST: '127.0.0.1', PORT: String(port), REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix, SUPPLIER_URLS: 'http://127.0.0.1:9' },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
     try {
-      const deadline = Date.now() + 20_000;
-      let ready = false;
-      while (!ready && child.exitCode === null && Date.now() < deadline) {
-        ready = (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined))?.ok === true;
-        if (!ready) await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      expect([ready, output]).toEqual([true, expect.any(String)]);
+      await waitUntilAnswering(started, `http://127.0.0.1:${port}/health/ready`, 20_000);
       if (app === 'main-service') {
         // Files shipped beside dist/: the demo page (public/) and the docs UI's own assets.
         for (const path of ['/', '/app.js', '/style.css', '/docs', '/docs/static/swagger-ui-bundle.js', '/docs/json']) {
@@ -56,8 +45,8 @@ describe('production bundle (pnpm deploy --prod, as in infra/Dockerfile)', () =>
         }
       }
     } finally {
-      child.kill('SIGTERM');
+      started.child.kill('SIGTERM');
     }
-    expect(await exited).toBe(0);
+    expect(await started.exited()).toBe(0);
   }, 60_000);
 });

@@ -16,11 +16,8 @@ export function repoRoot(from = __dirname): string {
   return dir;
 }
 
-/** A built app running as a real OS process on a free port. */
-export interface AppProcess {
-  readonly name: AppName;
-  readonly url: string;
-  readonly port: number;
+/** A child process with its stdout and stderr captured, SIGKILLed if this process exits first. */
+export interface CapturedProcess {
   readonly child: ChildProcess;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
@@ -28,6 +25,62 @@ export interface AppProcess {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | NodeJS.Signals | null>;
   /** Resolves when the process has exited, with its code or signal. */
   exited(): Promise<number | NodeJS.Signals | null>;
+}
+
+export interface SpawnCapturedOptions {
+  /** The whole environment of the child: nothing of this process's leaks in unless passed. */
+  readonly env: Record<string, string>;
+  readonly cwd?: string;
+}
+
+export function spawnCaptured(file: string, args: readonly string[], options: SpawnCapturedOptions): CapturedProcess {
+  const child = spawn(file, args, { env: options.env, stdio: ['ignore', 'pipe', 'pipe'], ...(options.cwd ? { cwd: options.cwd } : {}) });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exit = new Promise<number | NodeJS.Signals | null>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal)),
+  );
+  const killOnExit = (): void => void child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  void exit.then(() => process.removeListener('exit', killOnExit));
+  return {
+    child,
+    output: () => output,
+    exited: () => exit,
+    async stop(signal = 'SIGTERM', timeoutMs = 10_000) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      try {
+        return await exit;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/** Polls `url` until it answers 2xx; throws with the process's output if it exits first or `timeoutMs` passes. */
+export async function waitUntilAnswering(running: CapturedProcess, url: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (running.child.exitCode !== null) throw new Error(`exited with ${running.child.exitCode} before ${url} answered:\n${running.output()}`);
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer in time:\n${running.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** A built app running as a real OS process on a free port. */
+export interface AppProcess extends CapturedProcess {
+  readonly name: AppName;
+  readonly url: string;
+  readonly port: number;
 }
 
 export interface StartAppOptions {
@@ -42,56 +95,20 @@ export async function startApp(name: AppName, options: StartAppOptions = {}): Pr
   const entry = join(repoRoot(), 'apps', name, 'dist', 'main.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`pnpm build\` first`);
   const port = await freePort();
-  const child = spawn(process.execPath, [entry], {
+  const running = spawnCaptured(process.execPath, [entry], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exit = new Promise<number | NodeJS.Signals | null>((resolve) =>
-    child.once('exit', (code, signal) => resolve(code ?? signal)),
-  );
-  const killOnExit = (): void => void child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  void exit.then(() => process.removeListener('exit', killOnExit));
-
-  const url = `http://127.0.0.1:${port}`;
-  const app: AppProcess = {
-    name,
-    url,
-    port,
-    child,
-    output: () => output,
-    exited: () => exit,
-    async stop(signal = 'SIGTERM', timeoutMs = 10_000) {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      try {
-        return await exit;
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-  };
+  const app: AppProcess = { ...running, name, url: `http://127.0.0.1:${port}`, port };
 
   const readyPath = options.readyPath === undefined ? '/health/live' : options.readyPath;
   if (readyPath === null) return app;
-  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} before it was ready:\n${output}`);
-    try {
-      const response = await fetch(url + readyPath);
-      if (response.ok) return app;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) {
-      await app.stop('SIGKILL');
-      throw new Error(`${name} did not answer ${readyPath} in time:\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  try {
+    await waitUntilAnswering(app, app.url + readyPath, options.timeoutMs);
+  } catch (error) {
+    await app.stop('SIGKILL');
+    throw new Error(`${name}: ${(error as Error).message}`);
   }
+  return app;
 }
 
 /** Runs an app that is expected to exit on its own (e.g. on invalid configuration). */

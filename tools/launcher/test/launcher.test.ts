@@ -1,6 +1,5 @@
 import { redisAnswers } from '@skyway/local-redis';
-import { eventually, freePort, repoRoot, testRedisUrl, uniqueKeyPrefix } from '@skyway/testkit';
-import { spawn } from 'node:child_process';
+import { eventually, freePort, repoRoot, spawnCaptured, testRedisUrl, uniqueKeyPrefix } from '@skyway/testkit';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEV_JOURNEY_API_TOKEN } from '../src/config';
@@ -19,7 +18,7 @@ async function launch(env: Record<string, string>, command = [process.execPath, 
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`pnpm build\` first`);
   const ports = [await freePort(), await freePort(), await freePort()];
   const [file, ...args] = command as [string, ...string[]];
-  const child = spawn(file, args, {
+  const launcher = spawnCaptured(file, args, {
     env: {
       PATH: process.env.PATH ?? '',
       MAIN_SERVICE_PORT: String(ports[0]),
@@ -28,20 +27,12 @@ async function launch(env: Record<string, string>, command = [process.execPath, 
       SUPPLIER_LATENCY_MS: '0',
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
-  const killOnExit = (): void => void child.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  void exited.then(() => process.removeListener('exit', killOnExit));
   return {
-    pid: child.pid as number,
-    output: () => output,
-    exited,
-    signal: (signal) => void child.kill(signal),
+    pid: launcher.child.pid as number,
+    output: launcher.output,
+    exited: launcher.exited(),
+    signal: (signal) => void launcher.child.kill(signal),
     mainUrl: `http://127.0.0.1:${ports[0]}`,
     ports,
   };
