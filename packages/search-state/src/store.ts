@@ -7,7 +7,7 @@ import {
 import { RedisUnavailableError, TransactionPool } from '@skyway/redis-connection';
 import type Redis from 'ioredis';
 import type { ChainableCommander } from 'ioredis';
-import { applyChange, newSearch, searchView, type SearchChange, type SearchQuery, type SearchState, type Transition } from './state';
+import { applyChange, newSearch, searchView, type NewSearchOptions, type SearchChange, type SearchQuery, type SearchState, type Transition } from './state';
 
 /** W3C trace context carried on stream entries (see SPEC §6). */
 export interface TraceContext {
@@ -46,11 +46,7 @@ export interface SearchStoreOptions {
   readonly onConnection?: (client: Redis) => void;
 }
 
-export interface CreateSearchOptions {
-  readonly searchId: string;
-  readonly now: Date;
-  readonly timeoutMs: number;
-  readonly ttlMs: number;
+export interface CreateSearchOptions extends NewSearchOptions {
   readonly trace?: TraceContext;
 }
 
