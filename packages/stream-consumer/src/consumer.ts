@@ -188,7 +188,13 @@ export class StreamConsumer<T> {
     this.wakeLoop?.();
     await this.interruptRead();
     const allSettled = Promise.allSettled([...this.inFlight.values()]).then(() => true);
-    const finished = await Promise.race([allSettled, sleep(deadlineMs).then(() => false)]);
+    let deadlineTimer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<false>((resolve) => {
+      deadlineTimer = setTimeout(() => resolve(false), deadlineMs);
+    });
+    const finished = await Promise.race([allSettled, deadline]);
+    // Work that finished early must not leave the deadline timer holding the process open.
+    clearTimeout(deadlineTimer);
     const abandoned = finished ? 0 : this.inFlight.size;
     if (!finished) this.abort.abort(new Error('consumer stop deadline passed'));
     this.joined = false;

@@ -3,6 +3,7 @@ import { createStreamCodec } from '@skyway/contracts';
 import { createRedisClient } from '@skyway/redis-connection';
 import { eventually, isolatedRedis, startRedisServer, type IsolatedRedis } from '@skyway/testkit';
 import type Redis from 'ioredis';
+import { createHook } from 'node:async_hooks';
 import { StreamConsumer, type DeadLetter, type Delivery, type StreamConsumerOptions } from '../src';
 
 const Job = Type.Object({ n: Type.Integer({ minimum: 0 }) }, { additionalProperties: false });
@@ -305,6 +306,27 @@ describe('StreamConsumer', () => {
     await eventually('the slow handler aborted', () => aborted === 1);
     expect(finished).toEqual([1]);
     expect(await pendingCount()).toBe(1);
+  });
+
+  it('on a stop with nothing left in flight, leaves no timer behind (a 60 s deadline would hold the process open)', async () => {
+    const { consumer } = startConsumer(async () => undefined);
+    await add(1);
+    await eventually('the entry handled', async () => (await pendingCount()) === 0 && consumer.inFlightCount() === 0);
+    // Every timer created while stopping, until it fires or is cleared (destroy hooks run asynchronously).
+    const live = new Set<number>();
+    let stopping = true;
+    const hook = createHook({
+      init: (asyncId, type) => void (stopping && type === 'Timeout' && live.add(asyncId)),
+      destroy: (asyncId) => void live.delete(asyncId),
+    });
+    hook.enable();
+    try {
+      expect(await consumer.stop(60_000)).toEqual({ abandoned: 0 });
+      stopping = false;
+      await eventually('every timer of the stop gone', () => live.size === 0, { timeoutMs: 3_000 });
+    } finally {
+      hook.disable();
+    }
   });
 
   it('re-creates its group and serves again after Redis restarts empty', async () => {
