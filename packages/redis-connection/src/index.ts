@@ -1,2 +1,3 @@
 export * from './redis-client';
 export * from './transaction-pool';
+export * from './failure-log';

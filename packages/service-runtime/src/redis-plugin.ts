@@ -1,5 +1,5 @@
 import { redisKeys, type RedisKeys } from '@skyway/contracts';
-import { createRedisClient, pingRedis } from '@skyway/redis-connection';
+import { RepeatedFailureFilter, createRedisClient, pingRedis } from '@skyway/redis-connection';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import type Redis from 'ioredis';
@@ -20,17 +20,15 @@ export interface RedisPluginOptions {
 }
 
 const redisConnection: FastifyPluginAsync<RedisPluginOptions> = async (app, options) => {
-  let lastError = '';
+  const failures = new RepeatedFailureFilter();
   const redis = createRedisClient(options.url, {
     connectionName: `${options.service}:commands`,
     onError: (error) => {
-      // One line per distinct failure, not one per reconnect attempt.
-      if (error.message !== lastError) app.log.warn({ err: error }, 'redis connection error');
-      lastError = error.message;
+      if (failures.isNew(error)) app.log.warn({ err: error }, 'redis connection error');
     },
   });
   redis.on('ready', () => {
-    lastError = '';
+    failures.reset();
     app.log.info('redis connection ready');
   });
   app.decorate('redis', redis);

@@ -1,5 +1,5 @@
 import type { StreamCodec } from '@skyway/contracts';
-import { isRedisUnavailableError } from '@skyway/redis-connection';
+import { RepeatedFailureFilter, isRedisUnavailableError } from '@skyway/redis-connection';
 import type Redis from 'ioredis';
 import type { ChainableCommander } from 'ioredis';
 
@@ -145,7 +145,7 @@ export class StreamConsumer<T> {
   private loop: Promise<void> | undefined;
   private wakeLoop: (() => void) | undefined;
   private blockingClientId: number | undefined;
-  private lastErrorMessage = '';
+  private readonly readFailures = new RepeatedFailureFilter();
 
   constructor(options: StreamConsumerOptions<T>) {
     this.options = options;
@@ -241,7 +241,7 @@ export class StreamConsumer<T> {
           }
         }
         retryMs = STREAM_CONSUMER_DEFAULTS.retryMinMs;
-        this.lastErrorMessage = '';
+        this.readFailures.reset();
       } catch (error) {
         if (!this.running) break;
         const failure = error as Error;
@@ -256,10 +256,7 @@ export class StreamConsumer<T> {
           continue;
         }
         this.joined = this.joined && !isRedisUnavailableError(failure);
-        if (failure.message !== this.lastErrorMessage) {
-          this.logger.warn({ err: failure, stream, group }, 'stream read failed; retrying');
-          this.lastErrorMessage = failure.message;
-        }
+        if (this.readFailures.isNew(failure)) this.logger.warn({ err: failure, stream, group }, 'stream read failed; retrying');
         await sleep(retryMs);
         retryMs = Math.min(retryMs * 2, STREAM_CONSUMER_DEFAULTS.retryMaxMs);
       }

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
+import { RepeatedFailureFilter } from '@skyway/redis-connection';
 import type Redis from 'ioredis';
 import { consumerGroupSampler, type ConsumerGroupTarget } from './metrics/consumer-group';
 
@@ -11,16 +12,14 @@ export interface ConsumerGroupMetricsOptions {
 
 /** Samples the targets' consumer-group lag and pending entries into `app.metricsRegistry` while the app runs. */
 const consumerGroupMetrics: FastifyPluginAsync<ConsumerGroupMetricsOptions> = async (app, options) => {
-  let lastError = '';
+  const failures = new RepeatedFailureFilter();
   const sampler = consumerGroupSampler({
     registry: app.metricsRegistry,
     redis: options.redis,
     targets: options.targets,
     ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
     onError: (error) => {
-      // One line per distinct failure, not one per interval.
-      if (error.message !== lastError) app.log.warn({ err: error }, 'consumer group metrics sample failed');
-      lastError = error.message;
+      if (failures.isNew(error)) app.log.warn({ err: error }, 'consumer group metrics sample failed');
     },
   });
   app.addHook('onReady', async () => sampler.start());

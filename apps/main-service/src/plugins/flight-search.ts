@@ -1,4 +1,4 @@
-import { createRedisClient, waitForReady } from '@skyway/redis-connection';
+import { RepeatedFailureFilter, createRedisClient, waitForReady } from '@skyway/redis-connection';
 import {
   isOverdue,
   searchResultCodec,
@@ -97,13 +97,12 @@ const flightSearch: FastifyPluginAsync<FlightSearchOptions> = async (app, { conf
     ...(observer ? { observer } : {}),
   });
 
-  let lastReaderError = '';
+  const readerFailures = new RepeatedFailureFilter();
   const blocking = createRedisClient(config.redisUrl, {
     connectionName: 'main-service:results-reader',
     blocking: true,
     onError: (error) => {
-      if (error.message !== lastReaderError) log.warn({ err: error }, 'redis reader connection error');
-      lastReaderError = error.message;
+      if (readerFailures.isNew(error)) log.warn({ err: error }, 'redis reader connection error');
     },
   });
   connections.watch(blocking);

@@ -1,6 +1,6 @@
 import type { NewJourney } from '@skyway/contracts';
 import { JourneyChangeFeed, JourneyStore, type JourneyStoreObserver, type JourneyStoreOptions } from '@skyway/journey-store';
-import { createRedisClient, waitForReady } from '@skyway/redis-connection';
+import { RepeatedFailureFilter, createRedisClient, waitForReady } from '@skyway/redis-connection';
 import { journeyStoreMetrics, redisConnectionMetrics } from '@skyway/telemetry';
 import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
@@ -26,10 +26,9 @@ const SEED_RETRY_MS = 2_000;
 
 /** Logs each distinct connection error once, not once per reconnect attempt. */
 function connectionErrorLogger(log: FastifyBaseLogger, what: string): (error: Error) => void {
-  let last = '';
+  const failures = new RepeatedFailureFilter();
   return (error) => {
-    if (error.message !== last) log.warn({ err: error }, `${what} error`);
-    last = error.message;
+    if (failures.isNew(error)) log.warn({ err: error }, `${what} error`);
   };
 }
 

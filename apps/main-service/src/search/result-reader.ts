@@ -1,3 +1,4 @@
+import { RepeatedFailureFilter } from '@skyway/redis-connection';
 import type Redis from 'ioredis';
 
 /** The subset of a pino logger the reader writes to. */
@@ -60,7 +61,7 @@ export class ResultStreamReader {
   private async run(): Promise<void> {
     const { blocking, stream, logger } = this.options;
     let retryMs = RETRY_MIN_MS;
-    let lastError = '';
+    const failures = new RepeatedFailureFilter();
     while (this.running) {
       try {
         if (this.lastId === undefined) {
@@ -76,12 +77,10 @@ export class ResultStreamReader {
           this.options.onEntries(entries);
         }
         retryMs = RETRY_MIN_MS;
-        lastError = '';
+        failures.reset();
       } catch (error) {
         if (!this.running) break;
-        const message = (error as Error).message;
-        if (message !== lastError) logger.warn({ err: error, stream }, 'results stream read failed; retrying');
-        lastError = message;
+        if (failures.isNew(error as Error)) logger.warn({ err: error, stream }, 'results stream read failed; retrying');
         await sleep(retryMs);
         retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
       }

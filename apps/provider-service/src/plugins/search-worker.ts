@@ -1,5 +1,5 @@
 import { PROVIDER_GROUP, SearchRequestedMessage, STREAMS, createStreamCodec } from '@skyway/contracts';
-import { createRedisClient, waitForReady } from '@skyway/redis-connection';
+import { RepeatedFailureFilter, createRedisClient, waitForReady } from '@skyway/redis-connection';
 import { SearchStore } from '@skyway/search-state';
 import { DEFAULT_SHUTDOWN_DEADLINE_MS } from '@skyway/service-runtime';
 import { StreamConsumer, type StreamConsumerObserver } from '@skyway/stream-consumer';
@@ -54,13 +54,12 @@ function requestLogFields(fields: readonly string[]): { search_id?: string; trac
 const searchWorker: FastifyPluginAsync<SearchWorkerOptions> = async (app, { config, now, observer }) => {
   const log = app.log.child({ component: 'search-worker' });
   const connections = redisConnectionMetrics(app.metricsRegistry);
-  let lastBlockingError = '';
+  const readerFailures = new RepeatedFailureFilter();
   const blocking = createRedisClient(config.redisUrl, {
     connectionName: 'provider-service:requests-reader',
     blocking: true,
     onError: (error) => {
-      if (error.message !== lastBlockingError) log.warn({ err: error }, 'redis reader connection error');
-      lastBlockingError = error.message;
+      if (readerFailures.isNew(error)) log.warn({ err: error }, 'redis reader connection error');
     },
   });
   connections.watch(blocking);
