@@ -92,7 +92,7 @@ class PartitionReader {
   cursor: string;
   readonly journeys = new Map<string, Set<FeedSubscriber>>();
   readonly connection: NodeBoundConnection;
-  readonly loop: Promise<void>;
+  loop: Promise<void> = Promise.resolve();
 
   constructor(
     readonly partition: JourneyPartition,
@@ -106,6 +106,10 @@ class PartitionReader {
       ...(feed.options.onError ? { onError: feed.options.onError } : {}),
       ...(onConnection ? { onConnection } : {}),
     });
+  }
+
+  /** Reads until the partition has no subscriber left (call once its first subscriber is added). */
+  start(): void {
     this.loop = this.run();
   }
 
@@ -223,6 +227,7 @@ export class JourneyChangeFeed {
       reader.journeys.set(journeyId, subscribers);
     }
     subscribers.add(subscriber);
+    if (isNewReader) reader.start();
     // The reader already read past this subscriber's start: catch it up from the feed.
     if (!isNewReader && compareStreamIds(start.streamPosition, reader.cursor) < 0) {
       void this.catchUp(journeyId, partition, start.streamPosition, reader.cursor, subscriber);

@@ -62,6 +62,8 @@ async function waitUntil(description: string, timeoutMs: number, check: () => Pr
 
 async function clusterInfo(port: number): Promise<string> {
   const client = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  // Not listening yet is expected while the node starts: the caller polls.
+  client.on('error', () => undefined);
   try {
     await client.connect();
     return (await client.cluster('INFO')) as string;
