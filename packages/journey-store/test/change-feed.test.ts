@@ -76,9 +76,9 @@ describe.each(testTopologies().map((topology) => [topology.name, topology] as [s
     expect(feed.watchedJourneys).toBe(1_000);
     expect(feed.readingPartitions).toBe(JOURNEY_PARTITIONS);
     for (let i = 0; i < ids.length; i += 100) await Promise.all(ids.slice(i, i + 100).map((id) => store.updateJourneyStatus(id, 'InProgress')));
-    await eventually('every journey\'s change delivered', () => listeners.every(({ events }) => events.length === 1), { timeoutMs: 20_000 });
+    await eventually('every journey\'s change delivered', () => listeners.every(({ events }) => events.length === 1), { timeoutMs: 60_000 });
     for (const { events } of listeners) expect(versionsOf(events)).toEqual([2]);
-  }, 60_000);
+  }, 120_000);
 
   it('delivers the changes of a journey subscribed while its partition\'s read is already blocked', async () => {
     const [a = '', b = ''] = journeyIds(2, true);
