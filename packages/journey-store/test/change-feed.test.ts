@@ -60,7 +60,7 @@ describe('JourneyChangeFeed', () => {
     for (const { events } of listeners) expect(versionsOf(events)).toEqual(expected);
     expect(listeners[0]?.events[0]).toEqual({
       kind: 'change',
-      event: { journeyId: 'JRN-A', version: 2, changes: [{ type: 'segmentStatus', segmentId: 'SEG-001', status: 'Boarding' }], committedAt: expect.any(String) },
+      event: { journeyId: 'JRN-A', version: 2, changes: [{ type: 'segmentStatus', segmentId: 'SEG-001', status: 'Boarding', previousStatus: 'Scheduled' }], committedAt: expect.any(String) },
     });
     const clients = String(await redis.client.client('LIST'));
     expect(clients.split('\n').filter((line) => line.includes(`name=${readerName()} `))).toHaveLength(1);
