@@ -7,11 +7,13 @@ import { redisConnectionMetrics, telemetryPlugin } from '@skyway/telemetry';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { MainServiceConfig } from './config';
+import auth from './plugins/app/auth';
 import errorEnvelope, { frameworkErrorEnvelope } from './plugins/app/error-envelope';
 import httpSecurity from './plugins/app/http-security';
 import openApi from './plugins/app/openapi';
 import rateLimit from './plugins/app/rate-limit';
 import sseLimits from './plugins/app/sse-limits';
+import devIssuer from './plugins/dev-issuer';
 import flightSearch from './plugins/flight-search';
 import flightsRoutes from './routes/api/flights';
 import journeys from './plugins/journeys';
@@ -76,8 +78,10 @@ export async function buildApp(config: MainServiceConfig, deps: MainServiceDeps 
     ...(deps.searchFanoutObserver ? { observer: deps.searchFanoutObserver } : {}),
   });
   await app.register(flightsRoutes, { config });
+  await app.register(auth, { config });
+  if (config.devIssuer && config.accessTokens) await app.register(devIssuer, { accessTokens: config.accessTokens });
   await app.register(journeys, { config, ...(deps.journeyStoreOptions ? { storeOptions: deps.journeyStoreOptions } : {}) });
-  await app.register(journeysRoutes, { config });
+  await app.register(journeysRoutes);
   await app.register(demoPage);
   await app.register(healthPlugin, {
     checks: {
