@@ -6,6 +6,7 @@ import { healthPlugin, loggerOptions, redisPlugin, redisReady } from '@skyway/se
 import { redisConnectionMetrics, telemetryPlugin } from '@skyway/telemetry';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import type { KeySetTimings } from './auth/access-tokens';
 import type { MainServiceConfig } from './config';
 import auth from './plugins/app/auth';
 import errorEnvelope, { frameworkErrorEnvelope } from './plugins/app/error-envelope';
@@ -33,6 +34,8 @@ export interface MainServiceDeps {
   readonly sseHeartbeatMs?: number;
   /** Journey store settings to override (tests force e.g. `maxAttempts: 1`). */
   readonly journeyStoreOptions?: JourneyStoreOptions;
+  /** JWKS fetch timeout, cooldown and refresh (tests shorten the cooldown to rotate keys at once). */
+  readonly keySetTimings?: KeySetTimings;
 }
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -78,7 +81,7 @@ export async function buildApp(config: MainServiceConfig, deps: MainServiceDeps 
     ...(deps.searchFanoutObserver ? { observer: deps.searchFanoutObserver } : {}),
   });
   await app.register(flightsRoutes, { config });
-  await app.register(auth, { config });
+  await app.register(auth, { config, ...(deps.keySetTimings ? { keySetTimings: deps.keySetTimings } : {}) });
   if (config.devIssuer && config.accessTokens) await app.register(devIssuer, { accessTokens: config.accessTokens });
   await app.register(journeys, { config, ...(deps.journeyStoreOptions ? { storeOptions: deps.journeyStoreOptions } : {}) });
   await app.register(journeysRoutes);

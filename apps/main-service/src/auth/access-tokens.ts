@@ -5,16 +5,21 @@ import type { AccessTokenSettings } from '../config';
 export const ACCESS_TOKEN_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'EdDSA'];
 /** Clock difference tolerated between the issuer and this process for `exp`, `nbf` and `iat`. */
 export const CLOCK_TOLERANCE_S = 30;
-/** A JWKS request taking longer than this fails (the HTTP request waiting on it gets a 401). */
-export const JWKS_TIMEOUT_MS = 1_500;
-/**
- * An unknown `kid` makes the key set be fetched again, at most once per this period (a burst of
- * forged `kid`s must not become a burst of requests to the issuer); also how long a failed fetch
- * is not retried.
- */
-export const JWKS_COOLDOWN_MS = 30_000;
-/** Known keys are re-checked in the background this often, so a key the issuer removed stops working. */
-export const JWKS_REFRESH_MS = 10 * 60_000;
+
+export interface KeySetTimings {
+  /** A JWKS request taking longer than this fails (the HTTP request waiting on it gets a 401). */
+  readonly timeoutMs: number;
+  /**
+   * An unknown `kid` makes the key set be fetched again, at most once per this period (a burst of
+   * forged `kid`s must not become a burst of requests to the issuer); also how long a failed fetch
+   * is not retried.
+   */
+  readonly cooldownMs: number;
+  /** Known keys are re-checked in the background this often, so a key the issuer removed stops working. */
+  readonly refreshMs: number;
+}
+
+export const KEY_SET_TIMINGS: KeySetTimings = { timeoutMs: 1_500, cooldownMs: 30_000, refreshMs: 10 * 60_000 };
 
 /** A `sub` becomes the actor of the changes it makes; the change log stores at most this much. */
 const MAX_SUBJECT_LENGTH = 256;
@@ -24,6 +29,9 @@ export type VerifiedToken = { readonly ok: true; readonly subject: string; reado
 export interface AccessTokenVerifier {
   verify(token: string): Promise<VerifiedToken>;
 }
+
+/** The key set could not be fetched recently, and the token's key is not among those cached. */
+class KeySetUnavailable extends Error {}
 
 /** Why a token was refused, in words safe for `error_description` and logs (never the token). */
 function refusal(error: unknown): string {
@@ -39,9 +47,6 @@ function refusal(error: unknown): string {
   return 'the token is malformed';
 }
 
-/** The key set could not be fetched recently, and the token's key is not among those cached. */
-class KeySetUnavailable extends Error {}
-
 /**
  * Verifies JWT access tokens (RFC 9068 profile) against the issuer's JWKS: signature with an
  * allowed algorithm, `iss`, `aud`, `exp` and `nbf` (with {@link CLOCK_TOLERANCE_S}), and a `sub`.
@@ -50,11 +55,12 @@ class KeySetUnavailable extends Error {}
  * token names an unknown `kid` (at most once per cooldown), so the issuer can rotate keys without a
  * restart. Around it: cached keys never expire on their own (jose would refetch stale keys in the
  * request path and refuse every token while the issuer is unreachable) but are refreshed in the
- * background every {@link JWKS_REFRESH_MS}; after a failed fetch, tokens with unknown keys are
+ * background every `refreshMs`; after a failed fetch, tokens with unknown keys are
  * refused at once for a cooldown instead of each waiting for another fetch.
  */
-export function accessTokenVerifier(settings: AccessTokenSettings, onKeySetError: (error: Error) => void): AccessTokenVerifier {
-  const remoteKeys = createRemoteJWKSet(settings.jwksUrl, { cacheMaxAge: Infinity, cooldownDuration: JWKS_COOLDOWN_MS, timeoutDuration: JWKS_TIMEOUT_MS });
+export function accessTokenVerifier(settings: AccessTokenSettings, onKeySetError: (error: Error) => void, timings: KeySetTimings = KEY_SET_TIMINGS): AccessTokenVerifier {
+  const { cooldownMs, refreshMs, timeoutMs } = timings;
+  const remoteKeys = createRemoteJWKSet(settings.jwksUrl, { cacheMaxAge: Infinity, cooldownDuration: cooldownMs, timeoutDuration: timeoutMs });
   let loadedAt: number | undefined;
   let failedAt = -Infinity;
   const failed = (error: Error): void => {
@@ -65,12 +71,12 @@ export function accessTokenVerifier(settings: AccessTokenSettings, onKeySetError
   async function signingKey(header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey> {
     const cached = remoteKeys.jwks();
     const now = Date.now();
-    if (cached !== undefined && loadedAt !== undefined && now - loadedAt >= JWKS_REFRESH_MS && !remoteKeys.reloading) {
+    if (cached !== undefined && loadedAt !== undefined && now - loadedAt >= refreshMs && !remoteKeys.reloading) {
       loadedAt = now;
       remoteKeys.reload().catch(failed);
     }
     const keyCached = cached !== undefined && (header.kid === undefined || cached.keys.some((key) => key.kid === header.kid));
-    if (!keyCached && now - failedAt < JWKS_COOLDOWN_MS) throw new KeySetUnavailable();
+    if (!keyCached && now - failedAt < cooldownMs) throw new KeySetUnavailable();
     try {
       const key = await remoteKeys(header, token);
       loadedAt ??= Date.now();

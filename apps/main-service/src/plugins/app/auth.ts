@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import { accessTokenVerifier } from '../../auth/access-tokens';
+import { accessTokenVerifier, KEY_SET_TIMINGS, type KeySetTimings } from '../../auth/access-tokens';
 import { authenticator, type Principal, type Scope } from '../../auth/credentials';
 import { StreamTicketStore } from '../../auth/stream-tickets';
 import type { MainServiceConfig } from '../../config';
@@ -34,6 +34,8 @@ export class CredentialRefusedError extends Error {
 
 export interface AuthOptions {
   readonly config: MainServiceConfig;
+  /** JWKS fetch timeout, cooldown and refresh (tests shorten them). */
+  readonly keySetTimings?: KeySetTimings;
 }
 
 const REALM = 'skyway';
@@ -51,13 +53,19 @@ function challenge(scope: Scope, error?: { code: 'invalid_token' | 'insufficient
  * any route, including ones added later, opts in with one line. Refusals are logged with their
  * reason, never with the credential.
  */
-const auth: FastifyPluginAsync<AuthOptions> = async (app, { config }) => {
+const auth: FastifyPluginAsync<AuthOptions> = async (app, { config, keySetTimings = KEY_SET_TIMINGS }) => {
   const log = app.log.child({ component: 'auth' });
   const authenticate = authenticator({
     ...(config.journeyApiToken === undefined ? {} : { serviceToken: config.journeyApiToken }),
     ...(config.accessTokens === undefined
       ? {}
-      : { accessTokens: accessTokenVerifier(config.accessTokens, (error) => log.warn({ err: error, jwksUrl: config.accessTokens?.jwksUrl.href }, 'signing keys could not be fetched')) }),
+      : {
+          accessTokens: accessTokenVerifier(
+            config.accessTokens,
+            (error) => log.warn({ err: error, jwksUrl: config.accessTokens?.jwksUrl.href }, 'signing keys could not be fetched'),
+            keySetTimings,
+          ),
+        }),
   });
   const noCredentialsConfigured = config.journeyApiToken === undefined && config.accessTokens === undefined;
   const tickets = new StreamTicketStore(app.redis, config.redisKeyPrefix);
