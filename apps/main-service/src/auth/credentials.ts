@@ -43,7 +43,7 @@ export function authenticator(sources: CredentialSources): (authorization: strin
     const credential = BEARER.exec(authorization ?? '')?.[1];
     if (credential === undefined) return { kind: 'missing' };
     if (isServiceToken(credential)) return { kind: 'authenticated', principal: { actor: SERVICE_ACTOR, scopes: serviceScopes } };
-    if (sources.accessTokens === undefined) return { kind: 'invalid', reason: 'the token is not valid' };
+    if (sources.accessTokens === undefined) return { kind: 'invalid', reason: 'it is not a credential this server accepts' };
     const verified = await sources.accessTokens.verify(credential);
     return verified.ok ? { kind: 'authenticated', principal: { actor: verified.subject, scopes: verified.scopes } } : { kind: 'invalid', reason: verified.reason };
   };

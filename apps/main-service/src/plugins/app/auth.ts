@@ -88,14 +88,12 @@ const auth: FastifyPluginAsync<AuthOptions> = async (app, { config, keySetTiming
         description: 'the stream ticket is used, expired or unknown',
       });
     }
+    if (noCredentialsConfigured) {
+      return refuse(reply, scope, 401, 'The journeys API is closed: the server has neither JOURNEY_API_TOKEN nor AUTH_JWKS_URL configured');
+    }
     const result = await authenticate(request.headers.authorization);
     if (result.kind === 'authenticated') return result.principal;
-    if (result.kind === 'missing') {
-      const message = noCredentialsConfigured
-        ? 'The journeys API is closed: the server has neither JOURNEY_API_TOKEN nor AUTH_JWKS_URL configured'
-        : `Authorization: Bearer <access token> with scope ${scope} is required`;
-      return refuse(reply, scope, 401, message);
-    }
+    if (result.kind === 'missing') return refuse(reply, scope, 401, `Authorization: Bearer <access token> with scope ${scope} is required`);
     request.log.info({ reason: result.reason }, 'credential refused');
     return refuse(reply, scope, 401, `The bearer token is not valid: ${result.reason}`, { code: 'invalid_token', description: result.reason });
   }
