@@ -66,9 +66,9 @@ export interface AccessTokenSettings {
 function parseAccessTokens(env: { AUTH_JWKS_URL?: string; AUTH_ISSUER?: string; AUTH_AUDIENCE?: string }): AccessTokenSettings | undefined {
   const { AUTH_JWKS_URL: jwksUrl, AUTH_ISSUER: issuer, AUTH_AUDIENCE: audience } = env;
   if (jwksUrl === undefined && issuer === undefined && audience === undefined) return undefined;
+  if (jwksUrl !== undefined && !URL.canParse(jwksUrl)) throw new ConfigError(`AUTH_JWKS_URL must be a URL (got ${JSON.stringify(jwksUrl)})`);
   const missing = Object.entries({ AUTH_JWKS_URL: jwksUrl, AUTH_ISSUER: issuer, AUTH_AUDIENCE: audience }).find(([, value]) => value === undefined);
   if (missing !== undefined) throw new ConfigError(`${missing[0]} is required when any of AUTH_JWKS_URL, AUTH_ISSUER, AUTH_AUDIENCE is set`);
-  if (!URL.canParse(jwksUrl as string)) throw new ConfigError(`AUTH_JWKS_URL must be a URL (got ${JSON.stringify(jwksUrl)})`);
   return { jwksUrl: new URL(jwksUrl as string), issuer: issuer as string, audience: audience as string };
 }
 
