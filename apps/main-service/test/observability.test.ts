@@ -21,6 +21,7 @@ const TRACEPARENT = `00-${CALLER_TRACE_ID}-${CALLER_SPAN_ID}-01`;
 /** A traced route that answers whether or not searches exist yet: an unknown search id. */
 const TRACED_PATH = '/api/flights/search/00000000-0000-4000-8000-000000000000';
 const BEARER_TOKEN = 'obs-test-token-4f1c9a7e2b';
+const STREAM_TICKET = 'TkT0bsErvAbiLiTy-sHoULd-n0t-bE-eXp0rTeD-123';
 
 describe('main-service observability', () => {
   let redis: IsolatedRedis;
@@ -97,10 +98,14 @@ describe('main-service observability', () => {
         });
         try {
           await fetch(app.url + TRACED_PATH, { headers: { traceparent: TRACEPARENT } });
+          await fetch(`${app.url}/api/journeys/JRN-001/stream?ticket=${STREAM_TICKET}`);
         } finally {
           expect(await app.stop()).toBe(0);
         }
         const exported = JSON.stringify(collector.bodies);
+        // The request with a credential in its URL was traced, without the credential.
+        expect(exported).toContain('/api/journeys/JRN-001/stream');
+        expect(exported).not.toContain(STREAM_TICKET);
         expect(exported).toContain(`"traceId":"${CALLER_TRACE_ID}"`);
         expect(exported).toContain(`"parentSpanId":"${CALLER_SPAN_ID}"`);
         expect(exported).toContain('"stringValue":"main-service"');

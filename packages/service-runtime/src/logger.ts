@@ -1,4 +1,4 @@
-import { traceLogFields } from '@skyway/telemetry';
+import { redactUrl, traceLogFields } from '@skyway/telemetry';
 import type { FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { CommonConfig } from './config';
 
@@ -11,14 +11,6 @@ export const REDACTED_PATHS = [
   '*.token',
   '*.password',
 ];
-
-/** Query parameters that carry credentials (stream tickets, tokens): their values never reach a log line. */
-const SECRET_QUERY_PARAMETERS = /([?&](?:ticket|access_token|token)=)[^&#]*/gi;
-
-/** A URL as logged: credentials in its query replaced. */
-export function redactUrl(url: string): string {
-  return url.replace(SECRET_QUERY_PARAMETERS, '$1[redacted]');
-}
 
 /** Fastify's `incoming request` line (its default fields) with the URL's credentials redacted. */
 function requestSummary(request: FastifyRequest): Record<string, unknown> {
