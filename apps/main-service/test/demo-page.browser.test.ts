@@ -162,13 +162,14 @@ describeInChromium(`demo page in headless Chromium${chromiumMissing ? ` — skip
   });
 
   it('reconnects a stream the server ended with a new single-use ticket (the browser would reuse the spent one)', async () => {
-    await signIn('reconnecting-viewer');
-    await page.locator('#journey-JRN-002 .live', { hasText: 'Live' }).waitFor();
     const tickets: string[] = [];
     page.on('request', (request) => {
       const ticket = /\/api\/journeys\/JRN-002\/stream\?ticket=([\w-]+)/.exec(request.url())?.[1];
       if (ticket) tickets.push(ticket);
     });
+    await signIn('reconnecting-viewer');
+    await page.locator('#journey-JRN-002 .live', { hasText: 'Live' }).waitFor();
+    expect(tickets).toHaveLength(1);
     // A version gap in the change stream makes the server end the stream (the client must start over).
     const store = await redis.client.xrevrange(`${redis.prefix}journey:{JRN-002}:changes`, '+', '-', 'COUNT', 1);
     const current = Number((store[0]?.[1] ?? []).at((store[0]?.[1] ?? []).indexOf('version') + 1));
@@ -188,7 +189,9 @@ describeInChromium(`demo page in headless Chromium${chromiumMissing ? ` — skip
     );
     await page.waitForFunction(() => document.querySelector('#journey-JRN-002 .live')?.textContent === 'Reconnecting…');
     await page.locator('#journey-JRN-002 .live', { hasText: 'Live' }).waitFor();
-    expect(tickets).toHaveLength(1);
+    // Two connections, each with its own ticket: the spent one was never presented again.
+    expect(tickets).toHaveLength(2);
+    expect(new Set(tickets).size).toBe(2);
   });
 
   it('renders the API reference at /docs under the same CSP', async () => {
