@@ -1,5 +1,5 @@
 import type { JourneyHistory } from '@skyway/contracts';
-import { freePort, isolatedRedis, startApp, type AppProcess, type IsolatedRedis } from '@skyway/testkit';
+import { eventually, freePort, isolatedRedis, startApp, type AppProcess, type IsolatedRedis } from '@skyway/testkit';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -187,7 +187,7 @@ describeInChromium(`demo page in headless Chromium${chromiumMissing ? ` — skip
       'actor',
       'test',
     );
-    await page.waitForFunction(() => document.querySelector('#journey-JRN-002 .live')?.textContent === 'Reconnecting…');
+    await eventually('the page to open the stream again', () => tickets.length === 2, { timeoutMs: WAIT_MS });
     await page.locator('#journey-JRN-002 .live', { hasText: 'Live' }).waitFor();
     // Two connections, each with its own ticket: the spent one was never presented again.
     expect(tickets).toHaveLength(2);

@@ -84,7 +84,7 @@ describe('JourneyStore', () => {
         { version: 2, changes: [{ type: 'segmentStatus', segmentId: 'SEG-002', status: 'Boarding', previousStatus: 'Scheduled' }], actor: 'alice', requestId: 'req-1' },
         { version: 3, changes: [{ type: 'journeyStatus', status: 'InProgress', previousStatus: 'Confirmed' }], actor: 'service' },
       ];
-      expect((await changeEvents(store, 'JRN-A')).map(({ journeyId, committedAt, ...event }) => event)).toEqual(events);
+      expect((await changeEvents(store, 'JRN-A')).map(({ journeyId: _journeyId, committedAt: _committedAt, ...event }) => event)).toEqual(events);
       const history = await store.history('JRN-A');
       expect(history).toEqual({ complete: true, changes: events.map((event) => ({ journeyId: 'JRN-A', committedAt: expect.any(String), ...event })) });
       expect(await store.snapshot('JRN-A')).toEqual({
