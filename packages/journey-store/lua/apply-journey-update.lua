@@ -1,6 +1,6 @@
 -- The `lua` strategy: the whole read-modify-write of one update as one atomic script
 -- (benchmarks and tests only; production uses WATCH/MULTI/EXEC with group commit).
--- KEYS[1] journey document, KEYS[2] its change stream
+-- KEYS[1] journey document, KEYS[2] its change stream, KEYS[3] its partition's change feed
 -- ARGV[1] 'segmentStatus' | 'journeyStatus', ARGV[2] segment id ('' for journeyStatus),
 -- ARGV[3] new status, ARGV[4] expected version ('' for none), ARGV[5] stream MAXLEN (approximate),
 -- ARGV[6] journey id, ARGV[7] committedAt, ARGV[8] actor ('' for none), ARGV[9] request id ('' for none)
@@ -48,5 +48,7 @@ if ARGV[9] ~= '' then
   table.insert(fields, 'requestId')
   table.insert(fields, ARGV[9])
 end
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', unpack(fields))
+for stream = 2, 3 do
+  redis.call('XADD', KEYS[stream], 'MAXLEN', '~', ARGV[5], '*', unpack(fields))
+end
 return {'committed', journey.version}

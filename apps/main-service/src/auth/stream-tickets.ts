@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisCommands } from '@skyway/redis-connection';
 import { randomBytes } from 'node:crypto';
 import type { Principal } from './credentials';
 
@@ -18,7 +18,7 @@ const TICKET_PATTERN = /^[A-Za-z0-9_-]{43}$/;
  */
 export class StreamTicketStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisCommands,
     private readonly keyPrefix: string,
   ) {}
 
