@@ -1,4 +1,4 @@
-import type { JourneyHistory } from '@skyway/contracts';
+import { journeyChangeCodec, redisKeys, type JourneyHistory } from '@skyway/contracts';
 import { eventually, freePort, isolatedRedis, startApp, type AppProcess, type IsolatedRedis } from '@skyway/testkit';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -170,23 +170,11 @@ describeInChromium(`demo page in headless Chromium${chromiumMissing ? ` — skip
     await signIn('reconnecting-viewer');
     await page.locator('#journey-JRN-002 .live', { hasText: 'Live' }).waitFor();
     expect(tickets).toHaveLength(1);
-    // A version gap in the change stream makes the server end the stream (the client must start over).
-    const store = await redis.client.xrevrange(`${redis.prefix}journey:{JRN-002}:changes`, '+', '-', 'COUNT', 1);
-    const current = Number((store[0]?.[1] ?? []).at((store[0]?.[1] ?? []).indexOf('version') + 1));
-    await redis.client.xadd(
-      `${redis.prefix}journey:{JRN-002}:changes`,
-      '*',
-      'journeyId',
-      'JRN-002',
-      'version',
-      String(current + 2),
-      'changes',
-      JSON.stringify([{ type: 'journeyStatus', status: 'Confirmed', previousStatus: 'Confirmed' }]),
-      'committedAt',
-      new Date().toISOString(),
-      'actor',
-      'test',
-    );
+    // A version gap in the change feed makes the server end the stream (the client must start over).
+    const keys = redisKeys(redis.prefix);
+    const { version } = JSON.parse((await redis.client.get(keys.journey('JRN-002'))) ?? '{}') as { version: number };
+    const skipped = { journeyId: 'JRN-002', version: version + 2, changes: [{ type: 'created' as const }], committedAt: new Date().toISOString(), actor: 'test' };
+    await redis.client.xadd(keys.journeyPartitionOf('JRN-002').changeFeed, '*', ...journeyChangeCodec.encode(skipped));
     await eventually('the page to open the stream again', () => tickets.length === 2, { timeoutMs: WAIT_MS });
     await page.locator('#journey-JRN-002 .live', { hasText: 'Live' }).waitFor();
     // Two connections, each with its own ticket: the spent one was never presented again.
