@@ -2,9 +2,9 @@ import { createRemoteJWKSet, errors, jwtVerify, type CryptoKey, type FlattenedJW
 import type { AccessTokenSettings } from '../config';
 
 /** Asymmetric signatures only: never `none`, never an HMAC (whose "key" would be the public JWKS). */
-export const ACCESS_TOKEN_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'EdDSA'];
+const ACCESS_TOKEN_ALGORITHMS = ['ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'EdDSA'];
 /** Clock difference tolerated between the issuer and this process for `exp`, `nbf` and `iat`. */
-export const CLOCK_TOLERANCE_S = 30;
+const CLOCK_TOLERANCE_S = 30;
 
 export interface KeySetTimings {
   /** A JWKS request taking longer than this fails (the HTTP request waiting on it gets a 401). */

@@ -5,7 +5,7 @@ export const SCOPES = ['journeys:read', 'journeys:write'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** The actor recorded for the static service token (`JOURNEY_API_TOKEN`). */
-export const SERVICE_ACTOR = 'service';
+const SERVICE_ACTOR = 'service';
 
 /** Who is asking, and what they may do. */
 export interface Principal {

@@ -7,9 +7,9 @@ import { DevIssuer } from '../auth/dev-issuer';
 import type { AccessTokenSettings } from '../config';
 
 /** Development tokens last a working day, so the one `pnpm start` prints keeps working. */
-export const DEV_TOKEN_LIFETIME_S = 12 * 3600;
-export const DEV_JWKS_PATH = '/dev/jwks.json';
-export const DEV_SIGN_IN_PATH = '/dev/sign-in';
+const DEV_TOKEN_LIFETIME_S = 12 * 3600;
+const DEV_JWKS_PATH = '/dev/jwks.json';
+const DEV_SIGN_IN_PATH = '/dev/sign-in';
 
 const SignInBody = Type.Object(
   {

@@ -22,7 +22,7 @@ export interface JourneysOptions {
 }
 
 /** The actor of the bundled (or `SEED_JOURNEYS`) journeys' `created` events. */
-export const SEED_AUTHOR = { actor: 'seed' } as const;
+const SEED_AUTHOR = { actor: 'seed' } as const;
 
 /** A seed attempt that failed (Redis down at start) is retried this much later. */
 const SEED_RETRY_MS = 2_000;

@@ -22,7 +22,7 @@ declare module 'fastify' {
 }
 
 /** A refused credential: the route's error handler answers it with the status and message (headers are set already). */
-export class CredentialRefusedError extends Error {
+class CredentialRefusedError extends Error {
   override readonly name = 'CredentialRefusedError';
   constructor(
     readonly statusCode: 401 | 403,
