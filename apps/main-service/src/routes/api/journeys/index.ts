@@ -14,7 +14,7 @@ import {
   UpdateJourneyStatusBody,
   UpdateSegmentStatusBody,
 } from '@skyway/contracts';
-import type { ChangeAuthor, UpdateOutcome } from '@skyway/journey-store';
+import type { ChangeAuthor, UpdateOptions, UpdateOutcome } from '@skyway/journey-store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sendJourneyError, setJourneyErrorHandler } from './error-handler';
 import journeyStream from './stream';
@@ -66,6 +66,12 @@ function sendUpdateOutcome(reply: FastifyReply, outcome: UpdateOutcome, committe
 /** The change's author: who the credential names, and this request (its id is in every log line of it). */
 function authorOf(request: FastifyRequest): ChangeAuthor {
   return { actor: (request.principal as NonNullable<FastifyRequest['principal']>).actor, requestId: request.id };
+}
+
+/** An update's author, and the version it must apply to when the request sent `If-Match`. */
+function updateOptions(request: FastifyRequest, ifMatch: string | undefined): UpdateOptions {
+  const version = expectedVersion(ifMatch);
+  return version === undefined ? { author: authorOf(request) } : { author: authorOf(request), expectedVersion: version };
 }
 
 /**
@@ -207,11 +213,7 @@ const journeysRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { journeyId, segmentId } = request.params;
       const { status } = request.body;
-      const version = expectedVersion(request.headers['if-match']);
-      const outcome = await app.journeyStore.updateSegmentStatus(journeyId, segmentId, status, {
-        author: authorOf(request),
-        ...(version === undefined ? {} : { expectedVersion: version }),
-      });
+      const outcome = await app.journeyStore.updateSegmentStatus(journeyId, segmentId, status, updateOptions(request, request.headers['if-match']));
       return sendUpdateOutcome(reply, outcome, (newVersion) => ({
         message: 'Segment status updated successfully',
         journeyId,
@@ -239,11 +241,7 @@ const journeysRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { journeyId } = request.params;
       const { status } = request.body;
-      const version = expectedVersion(request.headers['if-match']);
-      const outcome = await app.journeyStore.updateJourneyStatus(journeyId, status, {
-        author: authorOf(request),
-        ...(version === undefined ? {} : { expectedVersion: version }),
-      });
+      const outcome = await app.journeyStore.updateJourneyStatus(journeyId, status, updateOptions(request, request.headers['if-match']));
       return sendUpdateOutcome(reply, outcome, (newVersion) => ({
         message: 'Journey status updated successfully',
         journeyId,
