@@ -122,6 +122,15 @@ describe('docker-compose.yml', () => {
     expect(environmentOf(custom['main-service'] as ComposeService).JOURNEY_API_TOKEN).toBe('a-token-of-my-own-1234');
   });
 
+  it('runs main-service with the development sign-in, verified against its own JWKS, and lets the environment name a real issuer', () => {
+    const main = environmentOf(services['main-service'] as ComposeService);
+    expect(main).toMatchObject({ AUTH_DEV_ISSUER: 'true', AUTH_JWKS_URL: 'http://main-service:3000/dev/jwks.json', AUTH_AUDIENCE: 'skyway-journeys' });
+    expect(parseMainConfig({ PORT: '3000', ...main })).toMatchObject({ devIssuer: true, accessTokens: { issuer: main.AUTH_ISSUER } });
+    const real = { AUTH_DEV_ISSUER: 'false', AUTH_JWKS_URL: 'https://login.example.com/jwks.json', AUTH_ISSUER: 'https://login.example.com/', AUTH_AUDIENCE: 'skyway' };
+    const configured = environmentOf(servicesOf(loadCompose(real))['main-service'] as ComposeService);
+    expect(parseMainConfig({ PORT: '3000', ...configured })).toMatchObject({ devIssuer: false, accessTokens: { issuer: 'https://login.example.com/', audience: 'skyway' } });
+  });
+
   it('points every service URL at a service of this file, on a port that service listens on', () => {
     const checked: string[] = [];
     for (const [name, service] of Object.entries(services)) {
@@ -132,7 +141,9 @@ describe('docker-compose.yml', () => {
         checked.push(`${name}.${variable}`);
       }
     }
-    expect(checked).toEqual(expect.arrayContaining(['provider-service.SUPPLIER_URLS', 'main-service.REDIS_URL', 'main-service.OTEL_EXPORTER_OTLP_ENDPOINT']));
+    expect(checked).toEqual(
+      expect.arrayContaining(['provider-service.SUPPLIER_URLS', 'main-service.REDIS_URL', 'main-service.OTEL_EXPORTER_OTLP_ENDPOINT', 'main-service.AUTH_JWKS_URL']),
+    );
   });
 
   it('keeps provider-service scalable: no container_name and no host port', () => {

@@ -237,19 +237,97 @@
     followSearch(data.search_id, response.headers.get('location') ?? `/api/flights/search/${data.search_id}/stream`);
   });
 
-  // ---- journey board
+  // ---- journey board: passenger data, so it needs an access token (scope journeys:read)
 
   const board = $('journeys');
   const journeysStatus = $('journeys-status');
   const journeysError = $('journeys-error');
-  /** journeyId → { journey, card, stream } */
+  const signInForm = $('sign-in-form');
+  const signInUser = $('sign-in-user');
+  const signedIn = $('signed-in');
+  /** journeyId → { journey, card, stream, following, failures, liveText } */
   const cards = new Map();
   /** Ids followed live, oldest first. */
   const live = [];
+  /** Stream connections that failed in a row before the page stops retrying one journey. */
+  const MAX_STREAM_FAILURES = 3;
+  const TOKEN_KEY = 'skyway.accessToken';
+  let session = null;
+  try {
+    session = JSON.parse(sessionStorage.getItem(TOKEN_KEY));
+  } catch {
+    // nothing stored, or not ours
+  }
 
   const announce = (text) => {
     journeysStatus.textContent = text;
   };
+
+  /** A credential the server refused (expired, or the server's keys changed): sign in again. */
+  class SignInNeeded extends Error {}
+
+  /** fetch with the access token; a 401 ends the session. */
+  async function authorized(url, init = {}) {
+    const response = await fetch(url, { ...init, headers: { ...init.headers, authorization: `Bearer ${session.token}` } });
+    if (response.status === 401) {
+      signOut();
+      throw new SignInNeeded(sentence((await errorOf(response)).message));
+    }
+    return response;
+  }
+
+  function showSignIn(message) {
+    signInForm.hidden = false;
+    signedIn.hidden = true;
+    signedIn.replaceChildren();
+    announce(message);
+  }
+
+  function showSignedIn() {
+    signInForm.hidden = true;
+    const signOutButton = el('button', { type: 'button', className: 'secondary' }, 'Sign out');
+    signOutButton.addEventListener('click', () => {
+      signOut();
+      showSignIn('Signed out.');
+      signInUser.focus();
+    });
+    signedIn.replaceChildren(el('span', {}, `Signed in as ${session.user}`), signOutButton);
+    signedIn.hidden = false;
+  }
+
+  function signOut() {
+    session = null;
+    sessionStorage.removeItem(TOKEN_KEY);
+    for (const journeyId of [...live]) unfollow(journeyId);
+    cards.clear();
+    board.replaceChildren();
+  }
+
+  signInForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    clearError(journeysError);
+    const user = signInUser.value.trim();
+    let response;
+    try {
+      response = await fetch('/dev/sign-in', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user }) });
+    } catch {
+      return showError(journeysError, 'Sign-in failed: the server cannot be reached.');
+    }
+    if (response.status === 404) {
+      return showError(journeysError, 'This server has no development sign-in (AUTH_DEV_ISSUER): use an access token from your identity provider.');
+    }
+    if (!response.ok) {
+      const { message, errors } = await errorOf(response);
+      signInUser.setAttribute('aria-invalid', 'true');
+      signInUser.focus();
+      return showError(journeysError, `Sign-in failed: ${sentence(message)}`, errors.map((error) => `Name: ${error.message} (letters, digits, . _ @ -)`));
+    }
+    signInUser.removeAttribute('aria-invalid');
+    session = { user, token: (await response.json()).access_token };
+    sessionStorage.setItem(TOKEN_KEY, JSON.stringify(session));
+    showSignedIn();
+    void loadJourneys();
+  });
 
   function statusBadge(status) {
     return el('span', { className: `badge status-${status}` }, status);
@@ -273,8 +351,7 @@
     const entry = cards.get(journeyId);
     const { journey } = entry;
     const headingId = `journey-${journeyId}-heading`;
-    const following = entry.stream !== null;
-    const liveState = el('span', { className: `live ${following ? 'on' : 'off'}` }, entry.liveText ?? (following ? 'Live' : 'Not followed'));
+    const liveState = el('span', { className: `live ${entry.following ? 'on' : 'off'}` }, entry.liveText ?? (entry.following ? 'Live' : 'Not followed'));
     const followButton = el('button', { type: 'button', className: 'secondary' }, 'Follow live');
     followButton.addEventListener('click', () => {
       follow(journeyId);
@@ -288,7 +365,7 @@
         el('h3', { id: headingId, tabIndex: -1 }, `${journey.id} · ${journey.passengerName}`),
         el('span', { className: 'journey-status' }, statusBadge(journey.status)),
         liveState,
-        ...(following ? [] : [followButton]),
+        ...(entry.following ? [] : [followButton]),
       ),
       el(
         'table',
@@ -345,23 +422,39 @@
 
   function unfollow(journeyId) {
     const entry = cards.get(journeyId);
-    if (!entry || !entry.stream) return;
-    entry.stream.close();
+    if (!entry || !entry.following) return;
+    entry.stream?.close();
     entry.stream = null;
+    entry.following = false;
     entry.liveText = null;
     live.splice(live.indexOf(journeyId), 1);
     renderJourney(journeyId);
   }
 
-  function follow(journeyId) {
-    const entry = cards.get(journeyId);
-    if (!entry || entry.stream) return;
-    while (live.length >= MAX_LIVE_JOURNEYS) unfollow(live[0]);
-    const stream = new EventSource(`/api/journeys/${encodeURIComponent(journeyId)}/stream`);
+  function stopFollowing(journeyId, entry, text) {
+    unfollow(journeyId);
+    setLiveText(entry, text);
+  }
+
+  /**
+   * Opens the journey's stream with a fresh single-use ticket: an EventSource cannot send the
+   * access token. A ticket is spent once the stream opens, so the browser's own reconnect (same
+   * URL) would be refused: the page closes a failed stream itself and connects again with a new
+   * ticket, giving up after MAX_STREAM_FAILURES failures in a row.
+   */
+  async function connect(journeyId, entry) {
+    let ticket;
+    try {
+      const response = await authorized('/api/journeys/stream-tickets', { method: 'POST' });
+      if (!response.ok) throw new Error(sentence((await errorOf(response)).message));
+      ticket = (await response.json()).ticket;
+    } catch (error) {
+      if (error instanceof SignInNeeded) return showSignIn(`Please sign in again: ${error.message}`);
+      return entry.following && stopFollowing(journeyId, entry, 'Live updates stopped');
+    }
+    if (!entry.following) return;
+    const stream = new EventSource(`/api/journeys/${encodeURIComponent(journeyId)}/stream?ticket=${encodeURIComponent(ticket)}`);
     entry.stream = stream;
-    entry.liveText = 'Connecting…';
-    live.push(journeyId);
-    renderJourney(journeyId);
     // The journey as it is now: on connect and after every reconnect, so nothing is missed.
     stream.addEventListener('journey', (message) => {
       try {
@@ -369,6 +462,7 @@
       } catch {
         return setLiveText(entry, 'Unreadable update');
       }
+      entry.failures = 0;
       entry.liveText = 'Live';
       renderJourney(journeyId);
     });
@@ -381,26 +475,38 @@
     });
     stream.onerror = () => {
       if (entry.stream !== stream) return;
-      if (stream.readyState === EventSource.CONNECTING) return setLiveText(entry, 'Reconnecting…');
-      // Refused (e.g. 404, or too many streams): stop, and offer to try again.
       stream.close();
       entry.stream = null;
-      live.splice(live.indexOf(journeyId), 1);
-      entry.liveText = 'Live updates stopped';
-      renderJourney(journeyId);
+      entry.failures += 1;
+      // Refused or lost too often (e.g. 404, or too many streams): stop, and offer to try again.
+      if (entry.failures >= MAX_STREAM_FAILURES) return stopFollowing(journeyId, entry, 'Live updates stopped');
+      setLiveText(entry, 'Reconnecting…');
+      setTimeout(() => entry.following && !entry.stream && void connect(journeyId, entry), 1_000 * entry.failures);
     };
+  }
+
+  function follow(journeyId) {
+    const entry = cards.get(journeyId);
+    if (!entry || entry.following) return;
+    while (live.length >= MAX_LIVE_JOURNEYS) unfollow(live[0]);
+    entry.following = true;
+    entry.failures = 0;
+    entry.liveText = 'Connecting…';
+    live.push(journeyId);
+    renderJourney(journeyId);
+    void connect(journeyId, entry);
   }
 
   async function loadJourneys() {
     clearError(journeysError);
     announce('Loading journeys…');
     try {
-      const response = await fetch('/api/journeys');
+      const response = await authorized('/api/journeys');
       if (!response.ok) throw new Error(sentence((await errorOf(response)).message) + retryHint(response));
       const { journeyIds } = await response.json();
       const journeys = await Promise.all(
         [...journeyIds].sort().map(async (journeyId) => {
-          const reply = await fetch(`/api/journeys/${encodeURIComponent(journeyId)}`);
+          const reply = await authorized(`/api/journeys/${encodeURIComponent(journeyId)}`);
           // Deleted or expired between the list and the read: leave it out.
           if (reply.status === 404) return null;
           if (!reply.ok) throw new Error(sentence((await errorOf(reply)).message) + retryHint(reply));
@@ -410,13 +516,14 @@
       board.replaceChildren();
       for (const journey of journeys.filter(Boolean)) {
         const card = el('li', { className: 'journey', id: `journey-${journey.id}` });
-        cards.set(journey.id, { journey, card, stream: null, liveText: null });
+        cards.set(journey.id, { journey, card, stream: null, following: false, failures: 0, liveText: null });
         board.append(card);
         renderJourney(journey.id);
       }
       announce(cards.size === 0 ? 'No journeys yet.' : `${plural(cards.size, 'journey', 'journeys')}; statuses update live.`);
       for (const journeyId of [...cards.keys()].slice(0, MAX_LIVE_JOURNEYS)) follow(journeyId);
     } catch (error) {
+      if (error instanceof SignInNeeded) return showSignIn(`Please sign in again: ${error.message}`);
       announce('Journeys could not be loaded.');
       const retry = el('button', { type: 'button', className: 'secondary' }, 'Retry');
       retry.addEventListener('click', () => void loadJourneys());
@@ -425,5 +532,10 @@
     }
   }
 
-  void loadJourneys();
+  if (session && typeof session.token === 'string') {
+    showSignedIn();
+    void loadJourneys();
+  } else {
+    showSignIn('Journeys hold passenger data: sign in to see them.');
+  }
 })();

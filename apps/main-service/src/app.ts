@@ -6,12 +6,15 @@ import { healthPlugin, loggerOptions, redisPlugin, redisReady } from '@skyway/se
 import { redisConnectionMetrics, telemetryPlugin } from '@skyway/telemetry';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import type { KeySetTimings } from './auth/access-tokens';
 import type { MainServiceConfig } from './config';
+import auth from './plugins/app/auth';
 import errorEnvelope, { frameworkErrorEnvelope } from './plugins/app/error-envelope';
 import httpSecurity from './plugins/app/http-security';
 import openApi from './plugins/app/openapi';
 import rateLimit from './plugins/app/rate-limit';
 import sseLimits from './plugins/app/sse-limits';
+import devIssuer from './plugins/dev-issuer';
 import flightSearch from './plugins/flight-search';
 import flightsRoutes from './routes/api/flights';
 import journeys from './plugins/journeys';
@@ -31,6 +34,8 @@ export interface MainServiceDeps {
   readonly sseHeartbeatMs?: number;
   /** Journey store settings to override (tests force e.g. `maxAttempts: 1`). */
   readonly journeyStoreOptions?: JourneyStoreOptions;
+  /** JWKS fetch timeout, cooldown and refresh (tests shorten the cooldown to rotate keys at once). */
+  readonly keySetTimings?: KeySetTimings;
 }
 
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -80,8 +85,10 @@ export async function buildApp(config: MainServiceConfig, deps: MainServiceDeps 
     ...(deps.searchFanoutObserver ? { observer: deps.searchFanoutObserver } : {}),
   });
   await app.register(flightsRoutes, { config });
+  await app.register(auth, { config, ...(deps.keySetTimings ? { keySetTimings: deps.keySetTimings } : {}) });
+  if (config.devIssuer && config.accessTokens) await app.register(devIssuer, { accessTokens: config.accessTokens });
   await app.register(journeys, { config, ...(deps.journeyStoreOptions ? { storeOptions: deps.journeyStoreOptions } : {}) });
-  await app.register(journeysRoutes, { config });
+  await app.register(journeysRoutes);
   await app.register(demoPage);
   await app.register(healthPlugin, {
     checks: {

@@ -11,7 +11,16 @@ export const MainServiceEnv = Type.Object({
     default: 3_600_000,
     description: 'How long a search (state and results) stays readable after it was submitted',
   }),
-  JOURNEY_API_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'Bearer token for journey writes; unset = writes refused' })),
+  JOURNEY_API_TOKEN: Type.Optional(
+    Type.String({ minLength: 16, description: 'Static service credential for the journeys API (reads and writes, actor `service`)' }),
+  ),
+  AUTH_JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://\\S+$', description: "The access-token issuer's JSON Web Key Set" })),
+  AUTH_ISSUER: Type.Optional(Type.String({ minLength: 1, description: 'The `iss` every access token must carry' })),
+  AUTH_AUDIENCE: Type.Optional(Type.String({ minLength: 1, description: 'The `aud` every access token must carry' })),
+  AUTH_DEV_ISSUER: Type.Boolean({
+    default: false,
+    description: 'Development only: this process issues access tokens itself (key pair made at start, JWKS at /dev/jwks.json, POST /dev/sign-in)',
+  }),
   SEED_JOURNEYS: Type.String({ minLength: 1, default: 'bundled', description: '`bundled`, a path to a journeys JSON file, or `none`' }),
   SEARCH_RATE_LIMIT_MAX: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 60, description: 'Searches one client may start per window' }),
   SEARCH_RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1_000, maximum: 86_400_000, default: 60_000 }),
@@ -33,8 +42,12 @@ export interface MainServiceConfig extends CommonConfig {
   readonly searchTimeoutMs: number;
   /** How long a search's stored state lives; longer than the timeout. */
   readonly searchTtlMs: number;
-  /** Journey writes need `Authorization: Bearer <token>`; undefined refuses every write. */
+  /** The static service credential (`Authorization: Bearer <token>`, actor `service`); undefined accepts none. */
   readonly journeyApiToken: string | undefined;
+  /** JWT access-token verification; undefined accepts only the service token. */
+  readonly accessTokens: AccessTokenSettings | undefined;
+  /** Development only: serve a JWKS and sign tokens for anyone who asks (`POST /dev/sign-in`). */
+  readonly devIssuer: boolean;
   readonly seedJourneys: 'bundled' | 'none' | { readonly path: string };
   /** Per client address, shared by every replica through Redis. */
   readonly searchRateLimit: { readonly max: number; readonly windowMs: number };
@@ -44,6 +57,22 @@ export interface MainServiceConfig extends CommonConfig {
   readonly corsOrigins: readonly string[];
   /** A request not fully received by then (a stalled upload) is answered 408 and its socket closed. */
   readonly requestTimeoutMs: number;
+}
+
+export interface AccessTokenSettings {
+  readonly jwksUrl: URL;
+  readonly issuer: string;
+  readonly audience: string;
+}
+
+/** The three AUTH_* variables go together: a verifier missing one would accept tokens meant for others. */
+function parseAccessTokens(env: { AUTH_JWKS_URL?: string; AUTH_ISSUER?: string; AUTH_AUDIENCE?: string }): AccessTokenSettings | undefined {
+  const { AUTH_JWKS_URL: jwksUrl, AUTH_ISSUER: issuer, AUTH_AUDIENCE: audience } = env;
+  if (jwksUrl === undefined && issuer === undefined && audience === undefined) return undefined;
+  if (jwksUrl !== undefined && !URL.canParse(jwksUrl)) throw new ConfigError(`AUTH_JWKS_URL must be a URL (got ${JSON.stringify(jwksUrl)})`);
+  const missing = Object.entries({ AUTH_JWKS_URL: jwksUrl, AUTH_ISSUER: issuer, AUTH_AUDIENCE: audience }).find(([, value]) => value === undefined);
+  if (missing !== undefined) throw new ConfigError(`${missing[0]} is required when any of AUTH_JWKS_URL, AUTH_ISSUER, AUTH_AUDIENCE is set`);
+  return { jwksUrl: new URL(jwksUrl as string), issuer: issuer as string, audience: audience as string };
 }
 
 function isOrigin(text: string): boolean {
@@ -77,12 +106,18 @@ export function parseConfig(env: NodeJS.ProcessEnv): MainServiceConfig {
     throw new ConfigError(`SSE_MAX_STREAMS_PER_CLIENT must not exceed SSE_MAX_STREAMS (${parsed.SSE_MAX_STREAMS})`);
   }
   const seed = parsed.SEED_JOURNEYS;
+  const accessTokens = parseAccessTokens(parsed);
+  if (parsed.AUTH_DEV_ISSUER && accessTokens === undefined) {
+    throw new ConfigError('AUTH_DEV_ISSUER needs AUTH_JWKS_URL (this service\'s /dev/jwks.json), AUTH_ISSUER and AUTH_AUDIENCE');
+  }
   return {
     ...commonConfig(parsed),
     searchPartitions: parsed.SEARCH_PARTITIONS,
     searchTimeoutMs: parsed.SEARCH_TIMEOUT_MS,
     searchTtlMs: parsed.SEARCH_TTL_MS,
     journeyApiToken: parsed.JOURNEY_API_TOKEN,
+    accessTokens,
+    devIssuer: parsed.AUTH_DEV_ISSUER,
     seedJourneys: seed === 'bundled' || seed === 'none' ? seed : { path: seed },
     searchRateLimit: { max: parsed.SEARCH_RATE_LIMIT_MAX, windowMs: parsed.SEARCH_RATE_LIMIT_WINDOW_MS },
     sseLimits: { perProcess: parsed.SSE_MAX_STREAMS, perClient: parsed.SSE_MAX_STREAMS_PER_CLIENT },

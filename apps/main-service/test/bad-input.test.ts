@@ -67,6 +67,9 @@ const TARGETS: Record<string, Target> = {
   segmentStatus: ({ journey, segment }) => `/api/journeys/${journey}/segments/${segment}/status`,
   journeyStatus: ({ journey }) => `/api/journeys/${journey}/status`,
   journeyStream: ({ journey }) => `/api/journeys/${journey}/stream`,
+  journeyStreamWithTicket: ({ journey, search }) => `/api/journeys/${journey}/stream?ticket=${search}`,
+  journeyHistory: ({ journey }) => `/api/journeys/${journey}/history`,
+  streamTickets: () => '/api/journeys/stream-tickets',
   demoPage: () => '/',
   demoFile: ({ search }) => `/${search}`,
   docs: () => '/docs',
@@ -119,8 +122,12 @@ const contentType = fc.oneof(
   headerText,
 );
 
+const jwtPart = fc.oneof(fc.base64String({ maxLength: 40 }).map((text) => text.replace(/=+$/, '')), fc.json().map((json) => Buffer.from(json).toString('base64url')));
 const authorization = fc.oneof(
   fc.constantFrom(`Bearer ${TOKEN}`, `bearer   ${TOKEN}  `, 'Bearer', 'Bearer ', `Basic ${Buffer.from('a:b').toString('base64')}`, `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(1)}`),
+  // JWT-shaped garbage, unsigned (`alg: none`) tokens included: the JWKS below is unreachable, so no key verifies them.
+  fc.tuple(jwtPart, jwtPart, jwtPart).map((parts) => `Bearer ${parts.join('.')}`),
+  fc.json().map((claims) => `Bearer ${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(claims).toString('base64url')}.`),
   headerText,
 );
 
@@ -206,6 +213,9 @@ describe('bad input (fast-check properties and nasty cases, real Redis)', () => 
         REDIS_KEY_PREFIX: redis.prefix,
         LOG_LEVEL: 'silent',
         JOURNEY_API_TOKEN: TOKEN,
+        AUTH_JWKS_URL: 'http://127.0.0.1:1/.well-known/jwks.json',
+        AUTH_ISSUER: 'https://issuer.example.com/',
+        AUTH_AUDIENCE: 'skyway',
         SEED_JOURNEYS: 'none',
         SEARCH_RATE_LIMIT_MAX: '1000000',
       }),
@@ -226,8 +236,8 @@ describe('bad input (fast-check properties and nasty cases, real Redis)', () => 
   it('answers random and adversarial requests to every route with a non-5xx, refusals as the JSON envelope', async () => {
     await fc.assert(
       fc.asyncProperty(request, async (input) => {
-        const streaming = input.target === 'searchStream' || input.target === 'journeyStream';
-        const journey = input.target === 'journeyStream' ? input.streamJourney : input.journey;
+        const streaming = ['searchStream', 'journeyStream', 'journeyStreamWithTicket'].includes(input.target);
+        const journey = streaming ? input.streamJourney : input.journey;
         const url = (TARGETS[input.target] as Target)({ search: input.search, journey, segment: input.segment });
         // A stream of an existing search or journey never ends by itself: stream ids are random, so none exists.
         const search = streaming && /^[0-9a-f-]{36}$/i.test(input.search) ? randomUUID() : input.search;
@@ -289,7 +299,10 @@ describe('bad input (fast-check properties and nasty cases, real Redis)', () => 
     );
 
     it('ignores prototype keys in the query string', async () => {
-      const response = await send(app, { url: '/api/journeys?__proto__[polluted]=yes&constructor[prototype][polluted]=yes&__proto__.isAdmin=true' });
+      const response = await send(app, {
+        url: '/api/journeys?__proto__[polluted]=yes&constructor[prototype][polluted]=yes&__proto__.isAdmin=true',
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
       expect(response.statusCode).toBe(200);
     });
 
@@ -349,7 +362,7 @@ describe('bad input (fast-check properties and nasty cases, real Redis)', () => 
 
     it('(control) a well-formed id does reach Redis, which is down: 503', async () => {
       expect((await send(offline, { url: `/api/flights/search/${randomUUID()}` })).statusCode).toBe(503);
-      expect((await send(offline, { url: '/api/journeys/JRN-001' })).statusCode).toBe(503);
+      expect((await send(offline, { url: '/api/journeys/JRN-001', headers: { authorization: `Bearer ${TOKEN}` } })).statusCode).toBe(503);
     });
   });
 

@@ -12,8 +12,25 @@ describe('main-service configuration', () => {
       logLevel: 'info',
       searchTimeoutMs: 30_000,
       journeyApiToken: undefined,
+      accessTokens: undefined,
+      devIssuer: false,
       seedJourneys: 'bundled',
     });
+  });
+
+  it('reads the access-token settings, which go together, and the development issuer only with them', () => {
+    const auth = { AUTH_JWKS_URL: 'https://login.example.com/.well-known/jwks.json', AUTH_ISSUER: 'https://login.example.com/', AUTH_AUDIENCE: 'skyway' };
+    expect(parseConfig(auth)).toMatchObject({
+      accessTokens: { jwksUrl: new URL(auth.AUTH_JWKS_URL), issuer: 'https://login.example.com/', audience: 'skyway' },
+      devIssuer: false,
+    });
+    expect(parseConfig({ ...auth, AUTH_DEV_ISSUER: 'true' }).devIssuer).toBe(true);
+    for (const missing of Object.keys(auth)) {
+      const partial: Record<string, string> = { ...auth };
+      delete partial[missing];
+      expect(() => parseConfig(partial)).toThrow(new RegExp(`^${missing} is required when any of AUTH_JWKS_URL, AUTH_ISSUER, AUTH_AUDIENCE is set`));
+    }
+    expect(() => parseConfig({ AUTH_DEV_ISSUER: 'true' })).toThrow(/^AUTH_DEV_ISSUER needs AUTH_JWKS_URL/);
   });
 
   it('reads every variable it knows', () => {
@@ -62,6 +79,9 @@ describe('main-service configuration', () => {
     ['CORS_ORIGINS', 'app.example.com'],
     ['CORS_ORIGINS', 'https://ok.example.com,ftp://files.example.com'],
     ['REQUEST_TIMEOUT_MS', '10'],
+    ['AUTH_JWKS_URL', 'login.example.com/jwks.json'],
+    ['AUTH_JWKS_URL', 'http://[bad'],
+    ['AUTH_DEV_ISSUER', 'maybe'],
   ])('rejects %s=%s with an error naming the variable', (name, value) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`^${name} `));

@@ -1,4 +1,5 @@
-import { isolatedRedis, startApp, type AppProcess, type IsolatedRedis } from '@skyway/testkit';
+import { journeyChangeCodec, redisKeys, type JourneyHistory } from '@skyway/contracts';
+import { eventually, freePort, isolatedRedis, startApp, type AppProcess, type IsolatedRedis } from '@skyway/testkit';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,6 @@ const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
-const TOKEN = 'demo-page-browser-test-token';
 /** Bounds on waiting for the page, not timing assertions. */
 const WAIT_MS = 20_000;
 
@@ -44,7 +44,11 @@ describeInChromium(`demo page in headless Chromium${chromiumMissing ? ` — skip
     const supplier = await startApp('mock-supplier', { env: { LOG_LEVEL: 'warn', SUPPLIER_LATENCY_MS: '0' } });
     processes.push(supplier);
     processes.push(await startApp('provider-service', { env: { ...common, SUPPLIER_URLS: supplier.url }, readyPath: '/health/ready' }));
-    main = await startApp('main-service', { env: { ...common, JOURNEY_API_TOKEN: TOKEN }, readyPath: '/health/ready' });
+    // As `pnpm start` runs it: with the development sign-in, its JWKS served by main-service itself.
+    const port = await freePort();
+    const origin = `http://127.0.0.1:${port}`;
+    const auth = { AUTH_DEV_ISSUER: 'true', AUTH_JWKS_URL: `${origin}/dev/jwks.json`, AUTH_ISSUER: `${origin}/dev`, AUTH_AUDIENCE: 'skyway-journeys' };
+    main = await startApp('main-service', { port, env: { ...common, ...auth }, readyPath: '/health/ready' });
     processes.push(main);
     profile = mkdtempSync(join(tmpdir(), 'skyway-chromium-'));
     browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, timeout: 60_000 });
@@ -112,8 +116,25 @@ describeInChromium(`demo page in headless Chromium${chromiumMissing ? ` — skip
     expect(await page.locator('#results').isHidden()).toBe(true);
   });
 
-  it('lists the journeys and shows a segment status changed through the API live', async () => {
-    const { journeyIds } = (await (await fetch(`${main.url}/api/journeys`)).json()) as { journeyIds: string[] };
+  /** An access token from the development sign-in, as an API client other than the page would get one. */
+  async function tokenFor(user: string): Promise<string> {
+    const response = await fetch(`${main.url}/dev/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user }) });
+    return ((await response.json()) as { access_token: string }).access_token;
+  }
+
+  async function signIn(user: string): Promise<void> {
+    await page.getByLabel('Your name').fill(user);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText(`Signed in as ${user}`).waitFor();
+  }
+
+  it('shows no journey before sign-in; signed in, lists the journeys and shows a segment status changed through the API live', async () => {
+    await page.getByRole('status').filter({ hasText: 'Journeys hold passenger data: sign in to see them.' }).waitFor();
+    expect(await page.locator('#journeys > li').count()).toBe(0);
+    await signIn('board-viewer');
+
+    const writer = { authorization: `Bearer ${await tokenFor('api-writer')}` };
+    const { journeyIds } = (await (await fetch(`${main.url}/api/journeys`, { headers: writer })).json()) as { journeyIds: string[] };
     expect(journeyIds).toContain('JRN-001');
     await page.locator('#journey-JRN-001 .live', { hasText: 'Live' }).waitFor();
     expect((await page.locator('#journeys > li').evaluateAll((cards) => cards.map((card) => card.id))).sort()).toEqual(
@@ -125,7 +146,7 @@ describeInChromium(`demo page in headless Chromium${chromiumMissing ? ` — skip
 
     const response = await fetch(`${main.url}/api/journeys/JRN-001/segments/SEG-001/status`, {
       method: 'PUT',
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      headers: { ...writer, 'content-type': 'application/json' },
       body: JSON.stringify({ status: next }),
     });
     expect(response.status).toBe(200);
@@ -136,6 +157,29 @@ describeInChromium(`demo page in headless Chromium${chromiumMissing ? ` — skip
     expect(await page.locator('#journeys-status').textContent()).toBe(`Journey JRN-001: segment SEG-001 is now ${next}.`);
     // Only that segment changed: the page applied the change event, it did not reload the board.
     expect(await page.locator('#journey-JRN-001 tr[data-segment="SEG-002"] .segment-status').textContent()).toBe('Scheduled');
+    const history = (await (await fetch(`${main.url}/api/journeys/JRN-001/history`, { headers: writer })).json()) as JourneyHistory;
+    expect(history.changes.at(-1)).toMatchObject({ version, actor: 'api-writer' });
+  });
+
+  it('reconnects a stream the server ended with a new single-use ticket (the browser would reuse the spent one)', async () => {
+    const tickets: string[] = [];
+    page.on('request', (request) => {
+      const ticket = /\/api\/journeys\/JRN-002\/stream\?ticket=([\w-]+)/.exec(request.url())?.[1];
+      if (ticket) tickets.push(ticket);
+    });
+    await signIn('reconnecting-viewer');
+    await page.locator('#journey-JRN-002 .live', { hasText: 'Live' }).waitFor();
+    expect(tickets).toHaveLength(1);
+    // A version gap in the change feed makes the server end the stream (the client must start over).
+    const keys = redisKeys(redis.prefix);
+    const { version } = JSON.parse((await redis.client.get(keys.journey('JRN-002'))) ?? '{}') as { version: number };
+    const skipped = { journeyId: 'JRN-002', version: version + 2, changes: [{ type: 'created' as const }], committedAt: new Date().toISOString(), actor: 'test' };
+    await redis.client.xadd(keys.journeyPartitionOf('JRN-002').changeFeed, '*', ...journeyChangeCodec.encode(skipped));
+    await eventually('the page to open the stream again', () => tickets.length === 2, { timeoutMs: WAIT_MS });
+    await page.locator('#journey-JRN-002 .live', { hasText: 'Live' }).waitFor();
+    // Two connections, each with its own ticket: the spent one was never presented again.
+    expect(tickets).toHaveLength(2);
+    expect(new Set(tickets).size).toBe(2);
   });
 
   it('renders the API reference at /docs under the same CSP', async () => {

@@ -1,3 +1,4 @@
+import type { JourneyHistory } from '@skyway/contracts';
 import { JourneyStore } from '@skyway/journey-store';
 import { singleRedisTopology, waitForReady } from '@skyway/redis-connection';
 import { ConfigError } from '@skyway/service-runtime';
@@ -8,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp, type MainServiceDeps } from '../src/app';
 import { parseConfig } from '../src/config';
+import { startTestIssuer } from './support/test-issuer';
 
 const TOKEN = 'journey-test-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -42,19 +44,19 @@ describe('journeys API (in process, real Redis)', () => {
   describe('reads and creates', () => {
     it('creates a journey (201, version 1, Location, ETag), lists it and serves it with its ETag', async () => {
       const app = await start();
-      expect((await app.inject('/api/journeys')).json()).toEqual({ journeyIds: [], count: 0 });
+      expect((await app.inject({ url: '/api/journeys', headers: auth })).json()).toEqual({ journeyIds: [], count: 0 });
 
       const created = await create(app, sampleJourney('JRN-A', 2));
       expect(created.statusCode).toBe(201);
       expect(created.json()).toEqual({ ...sampleJourney('JRN-A', 2), version: 1 });
       expect(created.headers).toMatchObject({ location: '/api/journeys/JRN-A', etag: '"1"' });
 
-      expect((await app.inject('/api/journeys')).json()).toEqual({ journeyIds: ['JRN-A'], count: 1 });
-      const fetched = await app.inject('/api/journeys/JRN-A');
+      expect((await app.inject({ url: '/api/journeys', headers: auth })).json()).toEqual({ journeyIds: ['JRN-A'], count: 1 });
+      const fetched = await app.inject({ url: '/api/journeys/JRN-A', headers: auth });
       expect(fetched.statusCode).toBe(200);
       expect(fetched.headers.etag).toBe('"1"');
       expect(fetched.json()).toEqual({ ...sampleJourney('JRN-A', 2), version: 1 });
-      expect((await app.inject({ url: '/api/journeys/JRN-A', headers: { 'if-none-match': '"1"' } })).statusCode).toBe(304);
+      expect((await app.inject({ url: '/api/journeys/JRN-A', headers: { ...auth, 'if-none-match': '"1"' } })).statusCode).toBe(304);
     });
 
     it('answers 409 to a second create of the same id and keeps the first', async () => {
@@ -63,12 +65,12 @@ describe('journeys API (in process, real Redis)', () => {
       const again = await create(app, { ...sampleJourney('JRN-A', 2), passengerName: 'Someone Else' });
       expect(again.statusCode).toBe(409);
       expect(again.json()).toEqual({ message: 'Journey JRN-A already exists', code: 'JOURNEY_EXISTS' });
-      expect((await app.inject('/api/journeys/JRN-A')).json()).toMatchObject({ passengerName: 'Test Passenger' });
+      expect((await app.inject({ url: '/api/journeys/JRN-A', headers: auth })).json()).toMatchObject({ passengerName: 'Test Passenger' });
     });
 
     it('answers 404 with {message} for an unknown journey', async () => {
       const app = await start();
-      const response = await app.inject('/api/journeys/JRN-NOPE');
+      const response = await app.inject({ url: '/api/journeys/JRN-NOPE', headers: auth });
       expect(response.statusCode).toBe(404);
       expect(response.json()).toEqual({ message: 'Journey JRN-NOPE not found' });
     });
@@ -98,7 +100,7 @@ describe('journeys API (in process, real Redis)', () => {
       expect(missing.json()).toMatchObject({ errors: [{ field: 'status', message: 'is required' }] });
       const extra = await app.inject({ method: 'PUT', url: '/api/journeys/JRN-A/status', headers: auth, payload: { status: 'InProgress', by: 'x' } });
       expect(extra.statusCode).toBe(400);
-      expect((await app.inject('/api/journeys/JRN-A')).json()).toMatchObject({ version: 1, status: 'Confirmed' });
+      expect((await app.inject({ url: '/api/journeys/JRN-A', headers: auth })).json()).toMatchObject({ version: 1, status: 'Confirmed' });
     });
 
     it('rejects an invalid journey body field by field', async () => {
@@ -112,8 +114,8 @@ describe('journeys API (in process, real Redis)', () => {
       // Redis is unreachable here: a 400 (not a 503) shows the id was refused before any Redis call.
       const app = await start({ REDIS_URL: 'redis://127.0.0.1:1' });
       for (const response of [
-        await app.inject(`/api/journeys/${id}`),
-        await app.inject(`/api/journeys/${id}/stream`),
+        await app.inject({ url: `/api/journeys/${id}`, headers: auth }),
+        await app.inject({ url: `/api/journeys/${id}/stream`, headers: auth }),
         await setSegment(app, id, 'SEG-001', 'Boarding'),
         await setSegment(app, 'JRN-A', id, 'Boarding'),
         await setJourney(app, id, 'InProgress'),
@@ -124,7 +126,7 @@ describe('journeys API (in process, real Redis)', () => {
     });
   });
 
-  describe('bearer token (401)', () => {
+  describe('service token (401)', () => {
     it.each([
       ['no Authorization header', {}, /required/],
       ['another token', { authorization: 'Bearer journey-test-token-0123456788' }, /not valid/],
@@ -142,15 +144,15 @@ describe('journeys API (in process, real Redis)', () => {
         expect(response.headers['www-authenticate']).toMatch(/^Bearer /);
         expect(response.json()).toEqual({ message: expect.stringMatching(message) });
       }
-      expect((await app.inject('/api/journeys/JRN-A')).json()).toMatchObject({ version: 1 });
+      expect((await app.inject({ url: '/api/journeys/JRN-A', headers: auth })).json()).toMatchObject({ version: 1 });
     });
 
-    it('refuses every write with a clear message when JOURNEY_API_TOKEN is not set, while reads work', async () => {
+    it('refuses every request, reads included, with a clear message when no credential is configured', async () => {
       const app = await start({ JOURNEY_API_TOKEN: undefined });
-      const response = await create(app, sampleJourney('JRN-A', 2));
-      expect(response.statusCode).toBe(401);
-      expect(response.json()).toEqual({ message: expect.stringContaining('JOURNEY_API_TOKEN') });
-      expect((await app.inject('/api/journeys')).statusCode).toBe(200);
+      for (const response of [await create(app, sampleJourney('JRN-A', 2)), await app.inject({ url: '/api/journeys', headers: auth })]) {
+        expect(response.statusCode).toBe(401);
+        expect(response.json()).toEqual({ message: expect.stringContaining('JOURNEY_API_TOKEN') });
+      }
     });
   });
 
@@ -164,7 +166,7 @@ describe('journeys API (in process, real Redis)', () => {
       expect(segment.json()).toEqual({ message: 'Segment status updated successfully', journeyId: 'JRN-A', segmentId: 'SEG-002', newStatus: 'Boarding', version: 2 });
       const status = await setJourney(app, 'JRN-A', 'InProgress');
       expect(status.json()).toEqual({ message: 'Journey status updated successfully', journeyId: 'JRN-A', newStatus: 'InProgress', version: 3 });
-      expect((await app.inject('/api/journeys/JRN-A')).json()).toMatchObject({
+      expect((await app.inject({ url: '/api/journeys/JRN-A', headers: auth })).json()).toMatchObject({
         version: 3,
         status: 'InProgress',
         segments: [{ status: 'Scheduled' }, { status: 'Boarding' }],
@@ -194,21 +196,45 @@ describe('journeys API (in process, real Redis)', () => {
       expect((await setJourney(app, 'JRN-A', 'InProgress', { 'if-match': 'W/"1"' })).statusCode).toBe(412);
       expect((await setJourney(app, 'JRN-A', 'InProgress', { 'if-match': 'banana' })).statusCode).toBe(400);
       expect((await setJourney(app, 'JRN-A', 'InProgress', { 'if-match': '*' })).statusCode).toBe(200);
-      expect((await app.inject('/api/journeys/JRN-A')).json()).toMatchObject({ version: 3, segments: [{ status: 'Boarding' }, {}] });
+      expect((await app.inject({ url: '/api/journeys/JRN-A', headers: auth })).json()).toMatchObject({ version: 3, segments: [{ status: 'Boarding' }, {}] });
     });
 
-    it('applies 20 concurrent segment updates and 1 journey status update of JRN-TEST-001 (the challenge, over HTTP)', async () => {
-      const app = await start();
-      await create(app, sampleJourney('JRN-TEST-001', 20));
-      const responses = await Promise.all([
-        ...Array.from({ length: 20 }, (_, i) => setSegment(app, 'JRN-TEST-001', segmentId(i + 1), STATUS_CYCLE[i % 4] as string)),
-        setJourney(app, 'JRN-TEST-001', 'InProgress'),
-      ]);
-      expect(responses.map((response) => response.statusCode)).toEqual(Array(21).fill(200));
-      const stored = (await app.inject('/api/journeys/JRN-TEST-001')).json();
-      expect(stored.version).toBe(22);
-      expect(stored.status).toBe('InProgress');
-      expect(stored.segments.map((segment: { status: string }) => segment.status)).toEqual(Array.from({ length: 20 }, (_, i) => STATUS_CYCLE[i % 4]));
+    it('applies 20 concurrent segment updates and 1 journey status update of JRN-TEST-001 (the challenge, over HTTP), each by its own actor', async () => {
+      const issuer = await startTestIssuer();
+      try {
+        const app = await start(issuer.env);
+        await create(app, sampleJourney('JRN-TEST-001', 20));
+        const writers = Array.from({ length: 20 }, (_, i) => `writer-${i + 1}`);
+        const tokens = await Promise.all([...writers, 'dispatcher'].map((subject) => issuer.token(subject)));
+        const asWriter = (i: number) => ({ authorization: `Bearer ${tokens[i]}` });
+        const responses = await Promise.all([
+          ...writers.map((_, i) => setSegment(app, 'JRN-TEST-001', segmentId(i + 1), STATUS_CYCLE[i % 4] as string, asWriter(i))),
+          setJourney(app, 'JRN-TEST-001', 'InProgress', asWriter(20)),
+        ]);
+        expect(responses.map((response) => response.statusCode)).toEqual(Array(21).fill(200));
+        const stored = (await app.inject({ url: '/api/journeys/JRN-TEST-001', headers: auth })).json();
+        expect(stored.version).toBe(22);
+        expect(stored.status).toBe('InProgress');
+        expect(stored.segments.map((segment: { status: string }) => segment.status)).toEqual(Array.from({ length: 20 }, (_, i) => STATUS_CYCLE[i % 4]));
+
+        // The audit trail: every change names the client that made it, and what it replaced.
+        const history = (await app.inject({ url: '/api/journeys/JRN-TEST-001/history', headers: asWriter(0) })).json<JourneyHistory>();
+        expect(history.complete).toBe(true);
+        expect(history.changes.map((event) => event.version)).toEqual(Array.from({ length: 22 }, (_, i) => i + 1));
+        expect(history.changes[0]?.actor).toBe('service');
+        const updates = history.changes.slice(1);
+        expect(new Set(updates.map((event) => event.actor)).size).toBe(21);
+        expect(new Set(updates.map((event) => event.requestId)).size).toBe(21);
+        for (const { actor, changes } of updates) {
+          const [change] = changes;
+          if (change?.type === 'segmentStatus') {
+            expect([change.segmentId, actor]).toEqual([change.segmentId, `writer-${Number(change.segmentId.slice(4))}`]);
+            expect(change.previousStatus).toBe('Scheduled');
+          } else expect([change, actor]).toEqual([{ type: 'journeyStatus', status: 'InProgress', previousStatus: 'Confirmed' }, 'dispatcher']);
+        }
+      } finally {
+        await issuer.close();
+      }
     });
 
     it('answers 409 JOURNEY_CONFLICT with Retry-After when retries run out (maxAttempts 1 under contention), and applies every 200', async () => {
@@ -241,7 +267,7 @@ describe('journeys API (in process, real Redis)', () => {
       expect(Number(conflict?.headers['retry-after'])).toBeGreaterThanOrEqual(1);
       expect(statuses.every((status) => status === 200 || status === 409)).toBe(true);
       const applied = statuses.filter((status) => status === 200).length;
-      expect((await app.inject('/api/journeys/JRN-HOT')).json().version).toBe(1 + applied + rivalCommits);
+      expect((await app.inject({ url: '/api/journeys/JRN-HOT', headers: auth })).json().version).toBe(1 + applied + rivalCommits);
     });
   });
 
@@ -249,9 +275,9 @@ describe('journeys API (in process, real Redis)', () => {
     it('answers 503 {message} with Retry-After, never a 500 or a hang', async () => {
       const app = await start({ REDIS_URL: 'redis://127.0.0.1:1' });
       for (const response of [
-        await app.inject('/api/journeys'),
-        await app.inject('/api/journeys/JRN-A'),
-        await app.inject('/api/journeys/JRN-A/stream'),
+        await app.inject({ url: '/api/journeys', headers: auth }),
+        await app.inject({ url: '/api/journeys/JRN-A', headers: auth }),
+        await app.inject({ url: '/api/journeys/JRN-A/stream', headers: auth }),
         await create(app, sampleJourney('JRN-A', 2)),
         await setSegment(app, 'JRN-A', 'SEG-001', 'Boarding'),
         await setJourney(app, 'JRN-A', 'InProgress'),
@@ -274,11 +300,11 @@ describe('journeys API (in process, real Redis)', () => {
       commands.disconnect();
 
       const app = await start({ SEED_JOURNEYS: 'bundled' });
-      expect((await app.inject('/api/journeys')).json()).toEqual({ journeyIds: ['JRN-001', 'JRN-002', 'JRN-003'], count: 3 });
-      const first = (await app.inject('/api/journeys/JRN-001')).json();
+      expect((await app.inject({ url: '/api/journeys', headers: auth })).json()).toEqual({ journeyIds: ['JRN-001', 'JRN-002', 'JRN-003'], count: 3 });
+      const first = (await app.inject({ url: '/api/journeys/JRN-001', headers: auth })).json();
       expect(first).toMatchObject({ passengerName: 'John Smith', version: 1, metadata: { source: 'web', loyaltyTier: 'Gold' } });
       expect(first.segments.map((segment: { segmentId: string }) => segment.segmentId)).toEqual(['SEG-001', 'SEG-002']);
-      expect((await app.inject('/api/journeys/JRN-002')).json()).toMatchObject({ passengerName: 'Already Here' });
+      expect((await app.inject({ url: '/api/journeys/JRN-002', headers: auth })).json()).toMatchObject({ passengerName: 'Already Here' });
     });
 
     it('loads a journeys file given by path, and refuses an invalid one naming SEED_JOURNEYS', async () => {
@@ -286,7 +312,7 @@ describe('journeys API (in process, real Redis)', () => {
       const good = join(dir, 'good.json');
       writeFileSync(good, JSON.stringify([sampleJourney('JRN-FILE', 2)]));
       const app = await start({ SEED_JOURNEYS: good });
-      expect((await app.inject('/api/journeys')).json()).toEqual({ journeyIds: ['JRN-FILE'], count: 1 });
+      expect((await app.inject({ url: '/api/journeys', headers: auth })).json()).toEqual({ journeyIds: ['JRN-FILE'], count: 1 });
 
       const bad = join(dir, 'bad.json');
       writeFileSync(bad, JSON.stringify([{ ...sampleJourney('JRN-BAD', 2), status: 'Boarded' }]));

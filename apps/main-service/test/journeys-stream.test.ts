@@ -27,7 +27,7 @@ describe('GET /api/journeys/{id}/stream (SSE over a real socket)', () => {
   });
 
   async function open(path: string): Promise<SseConnection> {
-    const stream = await openSse(url + path);
+    const stream = await openSse(url + path, { headers: { authorization: `Bearer ${TOKEN}` } });
     streams.push(stream);
     return stream;
   }
@@ -50,16 +50,16 @@ describe('GET /api/journeys/{id}/stream (SSE over a real socket)', () => {
     ]);
     await stream.event(3);
     const changes = stream.events.slice(1).map((event) => ({ event: event.event, id: event.id, data: JSON.parse(event.data) as JourneyChangeEvent }));
-    expect(changes.map(({ event, id, data }) => [event, id, data.version, data.journeyId])).toEqual([
-      ['change', '2', 2, 'JRN-S'],
-      ['change', '3', 3, 'JRN-S'],
-      ['change', '4', 4, 'JRN-S'],
+    expect(changes.map(({ event, id, data }) => [event, id, data.version, data.journeyId, data.actor])).toEqual([
+      ['change', '2', 2, 'JRN-S', 'service'],
+      ['change', '3', 3, 'JRN-S', 'service'],
+      ['change', '4', 4, 'JRN-S', 'service'],
     ]);
     expect(changes.flatMap(({ data }) => data.changes)).toEqual(
       expect.arrayContaining([
-        { type: 'segmentStatus', segmentId: 'SEG-001', status: 'Boarding' },
-        { type: 'segmentStatus', segmentId: 'SEG-002', status: 'Delayed' },
-        { type: 'journeyStatus', status: 'InProgress' },
+        { type: 'segmentStatus', segmentId: 'SEG-001', status: 'Boarding', previousStatus: 'Scheduled' },
+        { type: 'segmentStatus', segmentId: 'SEG-002', status: 'Delayed', previousStatus: 'Scheduled' },
+        { type: 'journeyStatus', status: 'InProgress', previousStatus: 'Confirmed' },
       ]),
     );
   });

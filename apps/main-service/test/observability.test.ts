@@ -1,8 +1,10 @@
 import { startTracing } from '@skyway/telemetry';
 import {
   eventually,
+  freePort,
   isolatedRedis,
   jsonLogLines,
+  openSse,
   parsePrometheusText,
   runToExit,
   sampleValue,
@@ -19,6 +21,7 @@ const TRACEPARENT = `00-${CALLER_TRACE_ID}-${CALLER_SPAN_ID}-01`;
 /** A traced route that answers whether or not searches exist yet: an unknown search id. */
 const TRACED_PATH = '/api/flights/search/00000000-0000-4000-8000-000000000000';
 const BEARER_TOKEN = 'obs-test-token-4f1c9a7e2b';
+const STREAM_TICKET = 'TkT0bsErvAbiLiTy-sHoULd-n0t-bE-eXp0rTeD-123';
 
 describe('main-service observability', () => {
   let redis: IsolatedRedis;
@@ -95,10 +98,14 @@ describe('main-service observability', () => {
         });
         try {
           await fetch(app.url + TRACED_PATH, { headers: { traceparent: TRACEPARENT } });
+          await fetch(`${app.url}/api/journeys/JRN-001/stream?ticket=${STREAM_TICKET}`);
         } finally {
           expect(await app.stop()).toBe(0);
         }
         const exported = JSON.stringify(collector.bodies);
+        // The request with a credential in its URL was traced, without the credential.
+        expect(exported).toContain('/api/journeys/JRN-001/stream');
+        expect(exported).not.toContain(STREAM_TICKET);
         expect(exported).toContain(`"traceId":"${CALLER_TRACE_ID}"`);
         expect(exported).toContain(`"parentSpanId":"${CALLER_SPAN_ID}"`);
         expect(exported).toContain('"stringValue":"main-service"');
@@ -131,6 +138,60 @@ describe('main-service observability', () => {
       // Health and metrics requests log only warnings: the three API requests are the ones logged.
       expect(completed.map((line) => (line.res as { method: string }).method)).toEqual(['GET', 'POST', 'PUT']);
       expect(app.output()).not.toContain(BEARER_TOKEN);
+    });
+
+    it('never writes an access token or a stream ticket, whatever the request does with them', async () => {
+      const port = await freePort();
+      const origin = `http://127.0.0.1:${port}`;
+      const app = await startApp('main-service', {
+        port,
+        readyPath: '/health/ready',
+        env: {
+          REDIS_URL: redis.url,
+          REDIS_KEY_PREFIX: redis.prefix,
+          LOG_LEVEL: 'trace',
+          AUTH_DEV_ISSUER: 'true',
+          AUTH_JWKS_URL: `${origin}/dev/jwks.json`,
+          AUTH_ISSUER: `${origin}/dev`,
+          AUTH_AUDIENCE: 'skyway-journeys',
+        },
+      });
+      const secrets: string[] = [];
+      try {
+        const signIn = (user: string, scopes?: string[]) =>
+          fetch(`${app.url}/dev/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user, scopes }) })
+            .then((response) => response.json() as Promise<{ access_token: string }>)
+            .then(({ access_token }) => access_token);
+        const [token, readOnly] = [await signIn('logger-test'), await signIn('reader', ['journeys:read'])];
+        secrets.push(token, readOnly);
+        const as = (bearer: string) => ({ authorization: `Bearer ${bearer}`, 'content-type': 'application/json' });
+        await eventually('the seed journeys loaded', async () => (await fetch(`${app.url}/api/journeys/JRN-001`, { headers: as(token) })).status === 200);
+        await fetch(`${app.url}/api/journeys/JRN-001/segments/SEG-001/status`, { method: 'PUT', headers: as(token), body: JSON.stringify({ status: 'Boarding' }) });
+        await fetch(`${app.url}/api/journeys/JRN-001/status`, { method: 'PUT', headers: as(readOnly), body: JSON.stringify({ status: 'InProgress', token }) });
+        await fetch(`${app.url}/api/journeys/JRN-001/history`, { headers: as(`${token}x`) });
+        await fetch(`${app.url}/api/journeys?access_token=${token}&token=${token}`);
+        const ticket = async () =>
+          ((await (await fetch(`${app.url}/api/journeys/stream-tickets`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).json()) as { ticket: string }).ticket;
+        const [used, unknownJourney] = [await ticket(), await ticket()];
+        secrets.push(used, unknownJourney);
+        const stream = await openSse(`${app.url}/api/journeys/JRN-001/stream?ticket=${used}`);
+        await stream.event(0);
+        stream.close();
+        expect((await fetch(`${app.url}/api/journeys/JRN-001/stream?ticket=${used}`)).status).toBe(401);
+        expect((await fetch(`${app.url}/api/journeys/JRN-404/stream?ticket=${unknownJourney}`, { headers: { accept: 'text/event-stream' } })).status).toBe(404);
+        expect((await fetch(`${app.url}/api/journeys/JRN-001/stream?ticket=${used}&ticket=${unknownJourney}`)).status).toBeGreaterThanOrEqual(400);
+      } finally {
+        await app.stop();
+      }
+      const lines = jsonLogLines(app.output());
+      // The requests were logged (with their URLs), only not their credentials.
+      expect(lines.filter((line) => String((line.req as { url?: string } | undefined)?.url).includes('ticket=[redacted]')).length).toBeGreaterThanOrEqual(3);
+      expect(lines.some((line) => line.msg === 'credential refused')).toBe(true);
+      for (const secret of secrets) {
+        expect(secret.length).toBeGreaterThan(40);
+        // Any fragment of it: a token's signature alone would be as bad.
+        for (const part of secret.split('.')) expect(app.output()).not.toContain(part.slice(0, 24));
+      }
     });
 
     it('writes human-readable lines with LOG_PRETTY', async () => {

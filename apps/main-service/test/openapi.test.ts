@@ -97,9 +97,11 @@ describe('OpenAPI document and docs UI', () => {
       'GET /api/flights/search/{search_id}/stream',
       'GET /api/journeys',
       'GET /api/journeys/{journeyId}',
+      'GET /api/journeys/{journeyId}/history',
       'GET /api/journeys/{journeyId}/stream',
       'POST /api/flights/search',
       'POST /api/journeys',
+      'POST /api/journeys/stream-tickets',
       'PUT /api/journeys/{journeyId}/segments/{segmentId}/status',
       'PUT /api/journeys/{journeyId}/status',
     ]);
@@ -142,12 +144,17 @@ describe('OpenAPI document and docs UI', () => {
     }
   });
 
-  it('marks journey writes as needing the bearer token, and reads as open', () => {
-    expect(document.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+  it('marks every journeys route as needing a bearer token with its scope (streams: or a ticket), and documents 401 and 403', () => {
+    expect(document.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    expect(document.components.securitySchemes.streamTicket).toMatchObject({ type: 'apiKey', in: 'query', name: 'ticket' });
     const journeys = Object.entries(document.paths).filter(([path]) => path.startsWith('/api/journeys'));
-    const secured = journeys.flatMap(([path, item]) => Object.entries(item).map(([method, operation]) => [method, path, operation.security ?? []] as const));
-    for (const [method, path, security] of secured) {
-      expect([method, path, security]).toEqual([method, path, method === 'get' ? [] : [{ bearerAuth: [] }]]);
+    const secured = journeys.flatMap(([path, item]) => Object.entries(item).map(([method, operation]) => [method, path, operation] as const));
+    expect(secured.length).toBeGreaterThanOrEqual(8);
+    for (const [method, path, operation] of secured) {
+      const scope = method === 'get' || path.endsWith('/stream-tickets') ? 'journeys:read' : 'journeys:write';
+      const expected = path.endsWith('/stream') ? [{ bearerAuth: [scope] }, { streamTicket: [] }] : [{ bearerAuth: [scope] }];
+      expect([method, path, operation.security]).toEqual([method, path, expected]);
+      expect([method, path, Object.keys(operation.responses)]).toEqual([method, path, expect.arrayContaining(['401', '403'])]);
     }
   });
 

@@ -19,9 +19,12 @@ interface RawStream {
   close(): void;
 }
 
-function openStreamFrom(localAddress: string, url: string): Promise<RawStream> {
+const TOKEN = 'protection-test-token-0123456789';
+const auth = { authorization: `Bearer ${TOKEN}` };
+
+function openStreamFrom(localAddress: string, url: string, headers: Record<string, string> = {}): Promise<RawStream> {
   return new Promise((resolve, reject) => {
-    const request = httpRequest(url, { localAddress, headers: { accept: 'text/event-stream' } }, (response) => {
+    const request = httpRequest(url, { localAddress, headers: { accept: 'text/event-stream', ...headers } }, (response) => {
       const chunks: Buffer[] = [];
       const json = new Promise<unknown>((done, fail) => {
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -161,22 +164,22 @@ describe('protection: rate limit, SSE caps, CORS and security headers (real Redi
     });
 
     it('counts journey streams against the same caps, refusing them with the journeys API {message} body', async () => {
-      const { app, url, searchId } = await listening({ SSE_MAX_STREAMS: '2', SSE_MAX_STREAMS_PER_CLIENT: '1', SEED_JOURNEYS: 'bundled' });
-      await eventually('the seed journeys loaded', async () => (await app.inject('/api/journeys/JRN-001')).statusCode === 200);
+      const { app, url, searchId } = await listening({ SSE_MAX_STREAMS: '2', SSE_MAX_STREAMS_PER_CLIENT: '1', SEED_JOURNEYS: 'bundled', JOURNEY_API_TOKEN: TOKEN });
+      await eventually('the seed journeys loaded', async () => (await app.inject({ url: '/api/journeys/JRN-001', headers: auth })).statusCode === 200);
       const searchStream = await openStreamFrom('127.0.0.1', `${url}/api/flights/search/${searchId}/stream`);
       cleanups.push(() => searchStream.close());
       expect(searchStream.status).toBe(200);
 
-      const clientFull = await openStreamFrom('127.0.0.1', `${url}/api/journeys/JRN-001/stream`);
+      const clientFull = await openStreamFrom('127.0.0.1', `${url}/api/journeys/JRN-001/stream`, auth);
       expect(clientFull.status).toBe(429);
       expect(await clientFull.json).toEqual({ message: expect.stringMatching(/^Too many open streams from this client/) });
 
-      const journeyStream = await openStreamFrom('127.0.0.2', `${url}/api/journeys/JRN-001/stream`);
+      const journeyStream = await openStreamFrom('127.0.0.2', `${url}/api/journeys/JRN-001/stream`, auth);
       cleanups.push(() => journeyStream.close());
       expect(journeyStream.status).toBe(200);
       expect(app.sseStreams.stats()).toEqual({ open: 2, clients: 2 });
 
-      const processFull = await openStreamFrom('127.0.0.3', `${url}/api/journeys/JRN-002/stream`);
+      const processFull = await openStreamFrom('127.0.0.3', `${url}/api/journeys/JRN-002/stream`, auth);
       expect(processFull.status).toBe(503);
       expect(processFull.headers['retry-after']).toBe('5');
       expect(await processFull.json).toEqual({ message: expect.stringContaining('maximum of 2 open streams') });

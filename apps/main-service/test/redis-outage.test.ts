@@ -108,7 +108,7 @@ describe('Redis outages (real processes, a Redis the test kills)', () => {
     await Promise.all([ready(main), ready(provider)]);
     await completes(main, await submitted(main));
     // The journey went with the data; a new one is written and updated as usual.
-    expect((await fetch(`${main.url}/api/journeys/JRN-OUTAGE`)).status).toBe(404);
+    expect((await fetch(`${main.url}/api/journeys/JRN-OUTAGE`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
     expect((await createJourney(main, 'JRN-OUTAGE')).status).toBe(201);
     expect((await setSegment(main, 'JRN-OUTAGE', 'SEG-001', 'Boarding')).status).toBe(200);
     // The provider re-created its consumer group on the empty Redis.
@@ -170,7 +170,7 @@ describe('Redis outages (real processes, a Redis the test kills)', () => {
     await Promise.all(writers);
 
     // Every acknowledged update is in the journey: its version reached, its change event in the outbox.
-    const stored = (await (await fetch(`${main.url}/api/journeys/${JOURNEY}`)).json()) as { version: number };
+    const stored = (await (await fetch(`${main.url}/api/journeys/${JOURNEY}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { version: number };
     const events = new Map<number, unknown>();
     for (const [, fields] of await client.xrange(keys.journeyChanges(JOURNEY), '-', '+')) {
       const decoded = journeyChangeCodec.decode(fields);
@@ -179,7 +179,9 @@ describe('Redis outages (real processes, a Redis the test kills)', () => {
     const versions = [...acknowledged.keys()].sort((a, b) => a - b);
     expect(stored.version).toBeGreaterThanOrEqual(versions.at(-1) ?? 0);
     expect(versions.filter((version) => !events.has(version))).toEqual([]);
-    for (const [version, { segmentId, status }] of acknowledged) expect(events.get(version)).toEqual([{ type: 'segmentStatus', segmentId, status }]);
+    for (const [version, { segmentId, status }] of acknowledged) {
+      expect(events.get(version)).toEqual([{ type: 'segmentStatus', segmentId, status, previousStatus: expect.any(String) }]);
+    }
     // Versions are gap-free: nothing committed went missing, acknowledged or not.
     expect([...events.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: stored.version }, (_, index) => index + 1));
 

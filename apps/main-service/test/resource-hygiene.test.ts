@@ -140,17 +140,20 @@ describe('resource hygiene (in process, a private Redis)', () => {
     const TOKEN = 'hygiene-test-token-0123456789';
     // Pooled transaction connections idle for a second are closed, so the pool, too, returns to its baseline.
     const main = await startMain({ SEED_JOURNEYS: 'bundled', JOURNEY_API_TOKEN: TOKEN }, { journeyStoreOptions: { poolIdleTimeoutMs: 1_000 } });
-    await eventually('the seed journeys loaded', async () => (await main.inject('/api/journeys/JRN-001')).statusCode === 200);
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    await eventually('the seed journeys loaded', async () => (await main.inject({ url: '/api/journeys/JRN-001', headers: auth })).statusCode === 200);
     const url = await main.listen({ host: '127.0.0.1', port: 0 });
     const statuses = ['Boarding', 'Departed', 'Arrived', 'Delayed'];
     const cycle = async (index: number): Promise<void> => {
-      const stream = await openSse(`${url}/api/journeys/JRN-00${(index % 3) + 1}/stream`);
+      // As a browser does: a single-use ticket for each EventSource connection.
+      const { ticket } = (await main.inject({ method: 'POST', url: '/api/journeys/stream-tickets', headers: auth })).json<{ ticket: string }>();
+      const stream = await openSse(`${url}/api/journeys/JRN-00${(index % 3) + 1}/stream?ticket=${ticket}`);
       expect((await stream.event(0)).event).toBe('journey');
       if (index % 2 === 0) {
         const update = await main.inject({
           method: 'PUT',
           url: `/api/journeys/JRN-00${(index % 3) + 1}/segments/SEG-001/status`,
-          headers: { authorization: `Bearer ${TOKEN}` },
+          headers: auth,
           payload: { status: statuses[index % statuses.length] },
         });
         expect(update.statusCode).toBe(200);

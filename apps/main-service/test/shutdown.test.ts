@@ -2,6 +2,8 @@ import { DEFAULT_SHUTDOWN_DEADLINE_MS } from '@skyway/service-runtime';
 import { eventually, isolatedRedis, openSse, startApp, type AppProcess, type IsolatedRedis, type SseConnection } from '@skyway/testkit';
 
 const DAY_MS = 86_400_000;
+const TOKEN = 'shutdown-test-token-0123456789';
+const auth = { authorization: `Bearer ${TOKEN}` };
 
 /** main-service as a real process (build first) receiving SIGTERM while clients follow searches over SSE. */
 describe('main-service shutdown with open search and journey streams (real process)', () => {
@@ -20,7 +22,7 @@ describe('main-service shutdown with open search and journey streams (real proce
 
   it('ends every open stream cleanly and exits 0 within the shutdown deadline', async () => {
     const app = await startApp('main-service', {
-      env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix, LOG_LEVEL: 'info', SEED_JOURNEYS: 'bundled' },
+      env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix, LOG_LEVEL: 'info', SEED_JOURNEYS: 'bundled', JOURNEY_API_TOKEN: TOKEN },
       readyPath: '/health/ready',
     });
     main = app;
@@ -42,10 +44,10 @@ describe('main-service shutdown with open search and journey streams (real proce
       searchStreams.push(stream);
       await stream.event(0);
     }
-    await eventually('the seed journeys loaded', async () => (await fetch(`${app.url}/api/journeys/JRN-002`)).status === 200);
+    await eventually('the seed journeys loaded', async () => (await fetch(`${app.url}/api/journeys/JRN-002`, { headers: auth })).status === 200);
     const journeyStreams: SseConnection[] = [];
     for (const journeyId of ['JRN-001', 'JRN-002', 'JRN-001']) {
-      const stream = await openSse(`${main.url}/api/journeys/${journeyId}/stream`);
+      const stream = await openSse(`${main.url}/api/journeys/${journeyId}/stream`, { headers: auth });
       journeyStreams.push(stream);
       await stream.event(0);
     }

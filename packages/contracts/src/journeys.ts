@@ -1,10 +1,10 @@
 import { Type, type Static, type TLiteral, type TUnion } from '@sinclair/typebox';
 import { createStreamCodec } from './stream-codec';
 
-function literalUnion<T extends string>(values: readonly T[], $id: string): TUnion<TLiteral<T>[]> {
+function literalUnion<T extends string>(values: readonly T[], $id?: string): TUnion<TLiteral<T>[]> {
   return Type.Union(
     values.map((value) => Type.Literal(value)),
-    { $id },
+    $id === undefined ? {} : { $id },
   );
 }
 
@@ -134,13 +134,24 @@ export const JourneyErrorBody = Type.Object(
 );
 export type JourneyErrorBody = Static<typeof JourneyErrorBody>;
 
-/** One committed change, as written to the journey's change stream in the same MULTI as the document. */
+/**
+ * One committed change, as written to the journey's change stream in the same MULTI as the document.
+ * A status change records the status it replaced (`previousStatus`), so the history reads before → after
+ * without replaying older entries (which the stream's MAXLEN may have trimmed).
+ */
 export const JourneyChange = Type.Union([
   Type.Object({ type: Type.Literal('created') }, { additionalProperties: false }),
-  Type.Object({ type: Type.Literal('segmentStatus'), segmentId: SegmentId, status: SegmentStatus }, { additionalProperties: false }),
-  Type.Object({ type: Type.Literal('journeyStatus'), status: JourneyStatus }, { additionalProperties: false }),
+  Type.Object(
+    // The same enums again without their `$id`: a schema may name each `$id` only once.
+    { type: Type.Literal('segmentStatus'), segmentId: SegmentId, status: SegmentStatus, previousStatus: literalUnion(SEGMENT_STATUSES) },
+    { additionalProperties: false },
+  ),
+  Type.Object({ type: Type.Literal('journeyStatus'), status: JourneyStatus, previousStatus: literalUnion(JOURNEY_STATUSES) }, { additionalProperties: false }),
 ]);
 export type JourneyChange = Static<typeof JourneyChange>;
+
+/** Who made a change: the access token's `sub`, `service` for the static service token, `seed` for the bundled journeys. */
+export const ChangeActor = Type.String({ minLength: 1, maxLength: 256, examples: ['auth0|64f1c2', 'service'] });
 
 export const JourneyChangeEvent = Type.Object(
   {
@@ -148,10 +159,34 @@ export const JourneyChangeEvent = Type.Object(
     version: Type.Integer({ minimum: 1 }),
     changes: Type.Array(JourneyChange, { minItems: 1 }),
     committedAt: Type.String({ format: 'date-time' }),
+    actor: Type.Optional(ChangeActor),
+    /** The id of the HTTP request that made the change (its `x-request-id`), to find its log lines. */
+    requestId: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
   },
   { $id: 'JourneyChangeEvent', additionalProperties: false },
 );
 export type JourneyChangeEvent = Static<typeof JourneyChangeEvent>;
+
+/** Body of `GET /api/journeys/{journeyId}/history`: the journey's change events, oldest first. */
+export const JourneyHistory = Type.Object(
+  {
+    journeyId: JourneyId,
+    changes: Type.Array(JourneyChangeEvent),
+    complete: Type.Boolean({ description: 'true when the changes run from version 1 to the current version without a gap (none trimmed away)' }),
+  },
+  { $id: 'JourneyHistory', additionalProperties: false },
+);
+export type JourneyHistory = Static<typeof JourneyHistory>;
+
+/** Body of `POST /api/journeys/stream-tickets`: a single-use credential for one journey SSE connection. */
+export const StreamTicket = Type.Object(
+  {
+    ticket: Type.String({ description: 'Pass as `?ticket=` on a journey stream URL; valid once, for `expiresIn` seconds' }),
+    expiresIn: Type.Integer({ minimum: 1 }),
+  },
+  { $id: 'StreamTicket', additionalProperties: false },
+);
+export type StreamTicket = Static<typeof StreamTicket>;
 
 /** Encodes/decodes entries of a journey's change stream (`redisKeys().journeyChanges(id)`). */
 export const journeyChangeCodec = createStreamCodec(JourneyChangeEvent);

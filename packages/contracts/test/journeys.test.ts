@@ -67,13 +67,18 @@ describe('journeyChangeCodec', () => {
   const event = {
     journeyId: 'JRN-001',
     version: 3,
-    changes: [{ type: 'segmentStatus' as const, segmentId: 'SEG-001', status: 'Departed' as const }],
+    changes: [{ type: 'segmentStatus' as const, segmentId: 'SEG-001', status: 'Departed' as const, previousStatus: 'Boarding' as const }],
     committedAt: '2024-02-01T08:05:00.000Z',
+    actor: 'auth0|alice',
+    requestId: '0b6f0a58-6f44-4d36-9a0c-7d5cb4b1c0de',
   };
 
-  it('round-trips a change event through flat XADD fields', () => {
+  it('round-trips a change event through flat XADD fields, with its actor and request id', () => {
     const fields = journeyChangeCodec.encode(event);
-    expect(fields).toEqual(['journeyId', 'JRN-001', 'version', '3', 'changes', JSON.stringify(event.changes), 'committedAt', event.committedAt]);
+    expect(fields).toEqual([
+      'journeyId', 'JRN-001', 'version', '3', 'changes', JSON.stringify(event.changes), 'committedAt', event.committedAt,
+      'actor', 'auth0|alice', 'requestId', event.requestId,
+    ]);
     expect(journeyChangeCodec.decode(fields)).toEqual({ ok: true, value: event });
   });
 

@@ -3,7 +3,7 @@
 -- KEYS[1] journey document, KEYS[2] its change stream, KEYS[3] its partition's change feed
 -- ARGV[1] 'segmentStatus' | 'journeyStatus', ARGV[2] segment id ('' for journeyStatus),
 -- ARGV[3] new status, ARGV[4] expected version ('' for none), ARGV[5] stream MAXLEN (approximate),
--- ARGV[6] journey id, ARGV[7] change list JSON, ARGV[8] committedAt
+-- ARGV[6] journey id, ARGV[7] committedAt, ARGV[8] actor ('' for none), ARGV[9] request id ('' for none)
 -- Returns {'committed', version} | {'journey-not-found'} | {'segment-not-found'} |
 --         {'precondition-failed', currentVersion}
 local stored = redis.call('GET', KEYS[1])
@@ -15,18 +15,19 @@ if ARGV[4] ~= '' and tonumber(ARGV[4]) ~= journey.version then
   return {'precondition-failed', journey.version}
 end
 
+local change
 if ARGV[1] == 'journeyStatus' then
+  change = {type = 'journeyStatus', status = ARGV[3], previousStatus = journey.status}
   journey.status = ARGV[3]
 else
-  local found = false
   for _, segment in ipairs(journey.segments) do
     if segment.segmentId == ARGV[2] then
+      change = {type = 'segmentStatus', segmentId = ARGV[2], status = ARGV[3], previousStatus = segment.status}
       segment.status = ARGV[3]
-      found = true
       break
     end
   end
-  if not found then
+  if change == nil then
     return {'segment-not-found'}
   end
 end
@@ -38,8 +39,16 @@ if next(journey.segments) == nil then
   encoded = string.gsub(encoded, '"segments":{}', '"segments":[]')
 end
 redis.call('SET', KEYS[1], encoded)
+local fields = {'journeyId', ARGV[6], 'version', tostring(journey.version), 'changes', cjson.encode({change}), 'committedAt', ARGV[7]}
+if ARGV[8] ~= '' then
+  table.insert(fields, 'actor')
+  table.insert(fields, ARGV[8])
+end
+if ARGV[9] ~= '' then
+  table.insert(fields, 'requestId')
+  table.insert(fields, ARGV[9])
+end
 for stream = 2, 3 do
-  redis.call('XADD', KEYS[stream], 'MAXLEN', '~', ARGV[5], '*',
-    'journeyId', ARGV[6], 'version', tostring(journey.version), 'changes', ARGV[7], 'committedAt', ARGV[8])
+  redis.call('XADD', KEYS[stream], 'MAXLEN', '~', ARGV[5], '*', unpack(fields))
 end
 return {'committed', journey.version}

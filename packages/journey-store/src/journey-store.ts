@@ -2,6 +2,7 @@ import {
   journeyChangeCodec,
   redisKeys,
   type Journey,
+  type JourneyChangeEvent,
   type JourneyStatus,
   type NewJourney,
   type RedisKeys,
@@ -9,7 +10,7 @@ import {
 } from '@skyway/contracts';
 import type { RedisCommands, RedisTopology } from '@skyway/redis-connection';
 import type { Result } from 'ioredis';
-import type { JourneyUpdate } from './apply-update';
+import { changeEvent, type ChangeAuthor, type JourneyUpdate } from './apply-update';
 import { loadLuaScript } from './lua-scripts';
 import { resolveSettings, type JourneyStoreOptions, type JourneyStoreSettings, type StrategyName } from './options';
 import type { CreateOutcome, UpdateOutcome } from './outcomes';
@@ -25,9 +26,18 @@ declare module 'ioredis' {
   }
 }
 
-/** Updates that should apply only to a journey at a known version (HTTP If-Match). */
-export interface UpdateConditions {
+export interface UpdateOptions {
+  /** Apply only to the journey at this version (HTTP If-Match). */
   readonly expectedVersion?: number;
+  /** Who asks, recorded in the change event (main-service always says). */
+  readonly author?: ChangeAuthor;
+}
+
+/** A journey's change events as its change stream holds them, oldest first. */
+export interface JourneyChangeLog {
+  readonly changes: JourneyChangeEvent[];
+  /** Versions 1 to the journey's current one, without a gap: nothing trimmed away or unreadable. */
+  readonly complete: boolean;
 }
 
 /** A journey and the id of the last entry of its change stream, read together. */
@@ -82,9 +92,9 @@ export class JourneyStore {
    * written after the journey, and re-written when a create finds the journey already there: a
    * failure between the two is repaired by the next create or seed of that id.
    */
-  async create(input: NewJourney): Promise<CreateOutcome> {
+  async create(input: NewJourney, author?: ChangeAuthor): Promise<CreateOutcome> {
     const journey: Journey = { ...input, version: 1 };
-    const event = { journeyId: journey.id, version: 1, changes: [{ type: 'created' as const }], committedAt: new Date().toISOString() };
+    const event = changeEvent(journey.id, 1, { type: 'created' }, new Date().toISOString(), author);
     const created = await this.redis.skywayCreateJourney(
       this.keys.journey(journey.id),
       this.keys.journeyChanges(journey.id),
@@ -115,17 +125,41 @@ export class JourneyStore {
     return { journey: JSON.parse(stored) as Journey, streamPosition: last?.[0] ?? '0-0' };
   }
 
+  /**
+   * The journey's change events, oldest first, or null for an unknown journey. The stream is
+   * trimmed to about `changeStreamMaxLen` entries, so a long-lived journey's oldest ones may be gone
+   * (`complete: false`); an entry that does not decode is left out the same way.
+   */
+  async history(journeyId: string): Promise<JourneyChangeLog | null> {
+    const replies = (await this.redis
+      .multi()
+      .get(this.keys.journey(journeyId))
+      .xrange(this.keys.journeyChanges(journeyId), '-', '+')
+      .exec()) ?? [];
+    throwOnCommandError(replies);
+    const stored = replies[0]?.[1] as string | null;
+    if (stored === null) return null;
+    const changes: JourneyChangeEvent[] = [];
+    for (const [, fields] of replies[1]?.[1] as [id: string, fields: string[]][]) {
+      const decoded = journeyChangeCodec.decode(fields);
+      if (decoded.ok) changes.push(decoded.value);
+    }
+    const { version } = JSON.parse(stored) as Journey;
+    const complete = changes.length === version && changes.every((event, i) => event.version === i + 1);
+    return { changes, complete };
+  }
+
   /** Every journey id, sorted. */
   async list(): Promise<string[]> {
     return (await this.redis.smembers(this.keys.journeyIndex)).sort();
   }
 
-  updateSegmentStatus(journeyId: string, segmentId: string, status: SegmentStatus, conditions: UpdateConditions = {}): Promise<UpdateOutcome> {
-    return this.update(journeyId, { type: 'segmentStatus', segmentId, status }, conditions);
+  updateSegmentStatus(journeyId: string, segmentId: string, status: SegmentStatus, options: UpdateOptions = {}): Promise<UpdateOutcome> {
+    return this.update(journeyId, { type: 'segmentStatus', segmentId, status }, options);
   }
 
-  updateJourneyStatus(journeyId: string, status: JourneyStatus, conditions: UpdateConditions = {}): Promise<UpdateOutcome> {
-    return this.update(journeyId, { type: 'journeyStatus', status }, conditions);
+  updateJourneyStatus(journeyId: string, status: JourneyStatus, options: UpdateOptions = {}): Promise<UpdateOutcome> {
+    return this.update(journeyId, { type: 'journeyStatus', status }, options);
   }
 
   /** Waits for in-flight updates and releases dedicated connections; the shared one is the caller's. */
@@ -133,9 +167,12 @@ export class JourneyStore {
     return this.strategy.close();
   }
 
-  private update(journeyId: string, update: JourneyUpdate, conditions: UpdateConditions): Promise<UpdateOutcome> {
-    return this.strategy.update(
-      conditions.expectedVersion === undefined ? { journeyId, update } : { journeyId, update, expectedVersion: conditions.expectedVersion },
-    );
+  private update(journeyId: string, update: JourneyUpdate, { expectedVersion, author }: UpdateOptions): Promise<UpdateOutcome> {
+    return this.strategy.update({
+      journeyId,
+      update,
+      ...(expectedVersion === undefined ? {} : { expectedVersion }),
+      ...(author === undefined ? {} : { author }),
+    });
   }
 }

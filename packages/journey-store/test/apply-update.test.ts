@@ -10,6 +10,7 @@ describe('applyUpdate (pure)', () => {
     expect(result.ok && result.journey.segments.map((segment) => segment.status)).toEqual(['Scheduled', 'Arrived']);
     expect(result.ok && result.journey.version).toBe(5);
     expect(result.ok && result.journey.segments[0]).toBe(journey.segments[0]);
+    expect(result.ok && result.change).toEqual({ type: 'segmentStatus', segmentId: 'SEG-002', status: 'Arrived', previousStatus: 'Scheduled' });
     expect(journey).toEqual(before);
   });
 
@@ -17,6 +18,7 @@ describe('applyUpdate (pure)', () => {
     expect(applyUpdate(journey, { type: 'journeyStatus', status: 'Completed' })).toEqual({
       ok: true,
       journey: { ...journey, status: 'Completed', version: 5 },
+      change: { type: 'journeyStatus', status: 'Completed', previousStatus: 'Confirmed' },
     });
   });
 

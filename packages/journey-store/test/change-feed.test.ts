@@ -64,7 +64,7 @@ describe.each(testTopologies().map((topology) => [topology.name, topology] as [s
     for (const { events } of listeners) expect(versionsOf(events)).toEqual(expected);
     expect(listeners[0]?.events[0]).toEqual({
       kind: 'change',
-      event: { journeyId: a, version: 2, changes: [{ type: 'segmentStatus', segmentId: 'SEG-001', status: 'Boarding' }], committedAt: expect.any(String) },
+      event: { journeyId: a, version: 2, changes: [{ type: 'segmentStatus', segmentId: 'SEG-001', status: 'Boarding', previousStatus: 'Scheduled' }], committedAt: expect.any(String) },
     });
     expect(feed.readingPartitions).toBe(1);
   });

@@ -44,6 +44,7 @@ describe('JourneyStore', () => {
       expect(await store.list()).toEqual(['JRN-A', 'JRN-B', 'JRN-C']);
       expect(await store.get('JRN-NOPE')).toBeNull();
       expect(await store.snapshot('JRN-NOPE')).toBeNull();
+      expect(await store.history('JRN-NOPE')).toBeNull();
     });
 
     it('repairs a missing index entry when the journey is created again', async () => {
@@ -63,20 +64,27 @@ describe('JourneyStore', () => {
   });
 
   describe.each(STRATEGIES)('%s strategy', (strategy) => {
-    it('commits a segment and a journey status update, one change event per update', async () => {
+    it('commits a segment and a journey status update, one change event per update, each naming its author and what it replaced', async () => {
       const store = fixture.store({ strategy });
-      await store.create(sampleJourney('JRN-A', 2));
-      expect(await store.updateSegmentStatus('JRN-A', 'SEG-002', 'Boarding')).toMatchObject({ kind: 'committed', version: 2, attempts: 1 });
-      expect(await store.updateJourneyStatus('JRN-A', 'InProgress')).toMatchObject({ kind: 'committed', version: 3 });
+      await store.create(sampleJourney('JRN-A', 2), { actor: 'seed' });
+      expect(await store.updateSegmentStatus('JRN-A', 'SEG-002', 'Boarding', { author: { actor: 'alice', requestId: 'req-1' } })).toMatchObject({
+        kind: 'committed',
+        version: 2,
+        attempts: 1,
+      });
+      expect(await store.updateJourneyStatus('JRN-A', 'InProgress', { author: { actor: 'service' } })).toMatchObject({ kind: 'committed', version: 3 });
 
       const journey = await store.get('JRN-A');
       expect(journey).toMatchObject({ status: 'InProgress', version: 3 });
       expect(journey?.segments.map((segment) => segment.status)).toEqual(['Scheduled', 'Boarding']);
-      expect((await changeEvents(store, 'JRN-A')).map(({ version, changes }) => ({ version, changes }))).toEqual([
-        { version: 1, changes: [{ type: 'created' }] },
-        { version: 2, changes: [{ type: 'segmentStatus', segmentId: 'SEG-002', status: 'Boarding' }] },
-        { version: 3, changes: [{ type: 'journeyStatus', status: 'InProgress' }] },
-      ]);
+      const events = [
+        { version: 1, changes: [{ type: 'created' }], actor: 'seed' },
+        { version: 2, changes: [{ type: 'segmentStatus', segmentId: 'SEG-002', status: 'Boarding', previousStatus: 'Scheduled' }], actor: 'alice', requestId: 'req-1' },
+        { version: 3, changes: [{ type: 'journeyStatus', status: 'InProgress', previousStatus: 'Confirmed' }], actor: 'service' },
+      ];
+      expect((await changeEvents(store, 'JRN-A')).map(({ journeyId: _journeyId, committedAt: _committedAt, ...event }) => event)).toEqual(events);
+      const history = await store.history('JRN-A');
+      expect(history).toEqual({ complete: true, changes: events.map((event) => ({ journeyId: 'JRN-A', committedAt: expect.any(String), ...event })) });
       expect(await store.snapshot('JRN-A')).toEqual({
         journey,
         streamPosition: (await redis.client.xrevrange(store.keys.journeyChanges('JRN-A'), '+', '-', 'COUNT', 1))[0]?.[0],
@@ -130,7 +138,10 @@ describe('JourneyStore', () => {
     // The change stream records every one of them in version order, so none vanished without a trace.
     const events = (await changeEvents(store, 'JRN-A')).slice(1);
     expect(events.map((event) => [event.version, event.changes])).toEqual(
-      [2, 3, 4, 5, 6, 7].map((version) => [version, [{ type: 'segmentStatus', segmentId: 'SEG-001', status: statusByVersion.get(version) }]]),
+      [2, 3, 4, 5, 6, 7].map((version) => [
+        version,
+        [{ type: 'segmentStatus', segmentId: 'SEG-001', status: statusByVersion.get(version), previousStatus: statusByVersion.get(version - 1) ?? 'Scheduled' }],
+      ]),
     );
   });
 
@@ -154,5 +165,10 @@ describe('JourneyStore', () => {
     const length = await redis.client.xlen(store.keys.journeyChanges('JRN-A'));
     expect(length).toBeLessThan(300);
     expect(length).toBeGreaterThanOrEqual(10);
+    // The history then says it no longer reaches back to version 1.
+    const history = await store.history('JRN-A');
+    expect(history?.complete).toBe(false);
+    expect(history?.changes).toHaveLength(length);
+    expect(history?.changes.at(-1)?.version).toBe(301);
   });
 });

@@ -1,4 +1,6 @@
 import { FastifyOtelInstrumentation } from '@fastify/otel';
+import { ATTR_URL_PATH } from '@opentelemetry/semantic-conventions';
+import { redactUrl } from './redaction';
 
 /**
  * Probe and scrape endpoints: hit every few seconds by orchestrators and Prometheus, they would
@@ -18,6 +20,10 @@ let instance: FastifyOtelInstrumentation | undefined;
  * that hook before the HTTP instrumentation registers would be cached unpatched.
  */
 export function fastifyInstrumentation(): FastifyOtelInstrumentation {
-  instance ??= new FastifyOtelInstrumentation({ ignorePaths: (route) => isOperationalPath(route.url) });
+  instance ??= new FastifyOtelInstrumentation({
+    ignorePaths: (route) => isOperationalPath(route.url),
+    // Its request span records the URL with its query: credentials in it are replaced.
+    requestHook: (span, request) => void span.setAttribute(ATTR_URL_PATH, redactUrl(request.url)),
+  });
   return instance;
 }

@@ -8,5 +8,6 @@ export * from './metrics/redis-connections';
 export * from './metrics/search';
 export * from './observers';
 export * from './plugin';
+export * from './redaction';
 export * from './stream-trace-context';
 export * from './tracing';

@@ -1,6 +1,7 @@
 import { context, propagation, trace } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { CREDENTIAL_QUERY_PARAMETERS } from './redaction';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { NodeSDK } from '@opentelemetry/sdk-node';
@@ -50,7 +51,10 @@ export function startTracing(options: TracingOptions): Tracing {
   const exporting = otlpTracesEndpoint(options.env) !== undefined;
   // The HTTP instrumentation first: the first one constructed installs the require hook.
   const instrumentations: Instrumentation[] = [
-    new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => isOperationalPath(request.url ?? '') }),
+    new HttpInstrumentation({
+      ignoreIncomingRequestHook: (request) => isOperationalPath(request.url ?? ''),
+      redactedQueryParamsServer: [...CREDENTIAL_QUERY_PARAMETERS],
+    }),
     new UndiciInstrumentation(),
     // Only inside a request or message span: the consumer loops' idle blocking reads would
     // otherwise each start a trace of their own.

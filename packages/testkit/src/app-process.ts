@@ -88,13 +88,15 @@ export interface StartAppOptions {
   /** Path polled until it answers 200; `null` to return as soon as the process is spawned. */
   readonly readyPath?: string | null;
   readonly timeoutMs?: number;
+  /** The port to listen on, when the environment must name it (e.g. a URL of the app itself); default: a free one. */
+  readonly port?: number;
 }
 
-/** Runs `node apps/<name>/dist/main.js` (build first) with `PORT` set to a free port. */
+/** Runs `node apps/<name>/dist/main.js` (build first) with `PORT` set to a free port (or `port`). */
 export async function startApp(name: AppName, options: StartAppOptions = {}): Promise<AppProcess> {
   const entry = join(repoRoot(), 'apps', name, 'dist', 'main.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`pnpm build\` first`);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const running = spawnCaptured(process.execPath, [entry], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...options.env },
   });

@@ -3,6 +3,10 @@ import { commonEnv, parseEnv } from '@skyway/service-runtime';
 
 /** Printed by `pnpm start` and set by docker-compose unless JOURNEY_API_TOKEN is given: never use it in production. */
 export const DEV_JOURNEY_API_TOKEN = 'skyway-dev-token-not-for-production';
+/** The audience of development access tokens (main-service's AUTH_AUDIENCE under `pnpm start` and compose). */
+export const DEV_AUTH_AUDIENCE = 'skyway-journeys';
+/** Who the printed development access token is for: the actor its changes are recorded under. */
+export const DEV_USER = 'developer';
 
 const port = (defaultPort: number, description: string) => Type.Integer({ minimum: 1, maximum: 65_535, default: defaultPort, description });
 
@@ -14,6 +18,7 @@ export const LauncherEnv = Type.Object({
     description: 'Start a private local Redis Cluster (3 masters + 3 replicas) and run the services on it (`pnpm start:cluster`)',
   }),
   JOURNEY_API_TOKEN: Type.Optional(Type.String({ minLength: 16, description: `Defaults to the development token ${DEV_JOURNEY_API_TOKEN}` })),
+  AUTH_JWKS_URL: Type.Optional(Type.String({ minLength: 1, description: "Your issuer's JWKS: main-service then verifies its tokens (with your AUTH_ISSUER, AUTH_AUDIENCE) instead of running the development issuer" })),
   // SPEC §2 fixes 3000, 3200 and 3100; these exist so a second stack (or a test) can run beside the first.
   MAIN_SERVICE_PORT: port(3000, 'main-service port'),
   PROVIDER_SERVICE_PORT: port(3200, 'provider-service port'),
@@ -27,6 +32,8 @@ export interface LauncherConfig {
   readonly localRedisCluster: boolean;
   /** `fromEnvironment` tokens are the user's own and are never printed. */
   readonly journeyApiToken: { readonly value: string; readonly fromEnvironment: boolean };
+  /** main-service issues development access tokens itself, unless the environment names a real issuer (AUTH_JWKS_URL). */
+  readonly devIssuer: boolean;
   readonly ports: { readonly 'main-service': number; readonly 'provider-service': number; readonly 'mock-supplier': number };
 }
 
@@ -39,6 +46,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): LauncherConfig {
     journeyApiToken: parsed.JOURNEY_API_TOKEN
       ? { value: parsed.JOURNEY_API_TOKEN, fromEnvironment: true }
       : { value: DEV_JOURNEY_API_TOKEN, fromEnvironment: false },
+    devIssuer: parsed.AUTH_JWKS_URL === undefined,
     ports: {
       'main-service': parsed.MAIN_SERVICE_PORT,
       'provider-service': parsed.PROVIDER_SERVICE_PORT,

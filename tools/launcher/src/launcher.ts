@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { banner } from './banner';
-import type { LauncherConfig } from './config';
+import { DEV_USER, type LauncherConfig } from './config';
 import { lineFormatter } from './log-lines';
 import { spawnService, type ExitStatus, type ServiceProcess } from './service-process';
 import { planServices, type RedisPlan, type ServicePlan } from './services';
@@ -105,6 +105,23 @@ export function createLauncher(config: LauncherConfig, io: LauncherIo, repoRoot:
     return last;
   }
 
+  /** A development access token from main-service's development issuer, for the banner. */
+  async function signIn(main: ServicePlan): Promise<string | undefined> {
+    try {
+      const response = await fetch(`${main.url}/dev/sign-in`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ user: DEV_USER }),
+        signal: AbortSignal.timeout(5_000),
+      });
+      if (!response.ok) throw new Error(`it answered ${response.status}`);
+      return ((await response.json()) as { access_token: string }).access_token;
+    } catch (error) {
+      io.print(`[launcher] could not get a development access token from main-service: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
   async function announceWhenReady(plans: ServicePlan[], redis: ProvidedRedis): Promise<void> {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     const results = await Promise.all(plans.map(async (plan) => [plan.name, await whenReady(plan, deadline)] as const));
@@ -114,10 +131,15 @@ export function createLauncher(config: LauncherConfig, io: LauncherIo, repoRoot:
       for (const [name, why] of notReady) io.print(`[launcher] ${name} is not ready after ${READY_TIMEOUT_MS / 1000} s: ${why}`);
       return;
     }
+    const main = plans.find((plan) => plan.name === 'main-service') as ServicePlan;
+    const accessToken = config.devIssuer ? await signIn(main) : undefined;
     const facts = {
       services: plans,
       redis: { url: redis.clusterNodes ? `Redis Cluster ${redis.clusterNodes}` : redis.url, private: redis.server !== undefined || redis.cluster !== undefined },
-      token: config.journeyApiToken, today: io.now() };
+      token: config.journeyApiToken,
+      accessToken,
+      today: io.now(),
+    };
     for (const line of banner(facts)) io.print(line);
   }
 

@@ -1,4 +1,4 @@
-import type { LauncherConfig } from './config';
+import { DEV_AUTH_AUDIENCE, type LauncherConfig } from './config';
 
 export type ServiceName = 'mock-supplier' | 'provider-service' | 'main-service';
 
@@ -15,7 +15,11 @@ export interface RedisPlan {
   readonly clusterNodes?: string;
 }
 
-/** The three apps, in start order, wired to each other and to the Redis of `redis` on loopback. */
+/**
+ * The three apps, in start order, wired to each other and to the Redis of `redis` on loopback.
+ * main-service runs the development token issuer (its JWKS at its own `/dev/jwks.json`, verified
+ * over HTTP like a real issuer's) unless the environment names a real one.
+ */
 export function planServices(config: LauncherConfig, redis: RedisPlan): ServicePlan[] {
   const url = (name: ServiceName) => `http://127.0.0.1:${config.ports[name]}`;
   const common = (name: ServiceName) => ({
@@ -24,9 +28,13 @@ export function planServices(config: LauncherConfig, redis: RedisPlan): ServiceP
     HOST: '127.0.0.1',
     PORT: String(config.ports[name]),
   });
+  const main = url('main-service');
+  const devIssuer: Record<string, string> = config.devIssuer
+    ? { AUTH_DEV_ISSUER: 'true', AUTH_JWKS_URL: `${main}/dev/jwks.json`, AUTH_ISSUER: `${main}/dev`, AUTH_AUDIENCE: DEV_AUTH_AUDIENCE }
+    : {};
   return [
     { name: 'mock-supplier', url: url('mock-supplier'), env: common('mock-supplier') },
     { name: 'provider-service', url: url('provider-service'), env: { ...common('provider-service'), SUPPLIER_URLS: url('mock-supplier') } },
-    { name: 'main-service', url: url('main-service'), env: { ...common('main-service'), JOURNEY_API_TOKEN: config.journeyApiToken.value } },
+    { name: 'main-service', url: main, env: { ...common('main-service'), JOURNEY_API_TOKEN: config.journeyApiToken.value, ...devIssuer } },
   ];
 }

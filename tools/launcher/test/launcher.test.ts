@@ -2,7 +2,7 @@ import { redisAnswers } from '@skyway/local-redis';
 import { eventually, freePort, repoRoot, spawnCaptured, testRedisUrl, uniqueKeyPrefix } from '@skyway/testkit';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEV_JOURNEY_API_TOKEN } from '../src/config';
+import { DEV_JOURNEY_API_TOKEN, DEV_USER } from '../src/config';
 
 const entry = join(repoRoot(), 'tools', 'launcher', 'dist', 'main.js');
 
@@ -86,7 +86,9 @@ describe('pnpm start launcher', () => {
     expect(pids.every(isRunning)).toBe(true);
     expect(output).toMatch(/^main-service +\| .*Server listening/m);
     expect(output).toMatch(/^mock-supplier +\| .*Server listening/m);
-    expect(output).toContain(`Development JOURNEY_API_TOKEN (journey writes): ${DEV_JOURNEY_API_TOKEN}`);
+    expect(output).toContain(`Service token JOURNEY_API_TOKEN (machine-to-machine, recorded as actor "service"): ${DEV_JOURNEY_API_TOKEN}`);
+    const accessToken = /^ {2}export TOKEN=(\S+)$/m.exec(output)?.[1];
+    expect(accessToken).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
     expect(output).toContain(`curl -N ${run.mainUrl}/api/flights/search/<search_id>/stream`);
     expect(output).toContain(`demo page ${run.mainUrl}/`);
 
@@ -95,8 +97,19 @@ describe('pnpm start launcher', () => {
       const response = await fetch(run.mainUrl + path);
       expect([path, response.status, (await response.text()).length > 0]).toEqual([path, 200, true]);
     }
-    const journeys = (await (await fetch(`${run.mainUrl}/api/journeys`)).json()) as { journeyIds: string[] };
+    // The printed access token reads and writes journeys, and the change is recorded as the developer's.
+    const auth = { authorization: `Bearer ${accessToken}` };
+    expect((await fetch(`${run.mainUrl}/api/journeys`)).status).toBe(401);
+    const journeys = (await (await fetch(`${run.mainUrl}/api/journeys`, { headers: auth })).json()) as { journeyIds: string[] };
     expect(journeys.journeyIds.sort()).toEqual(['JRN-001', 'JRN-002', 'JRN-003']);
+    const update = await fetch(`${run.mainUrl}/api/journeys/JRN-001/status`, {
+      method: 'PUT',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ status: 'InProgress' }),
+    });
+    expect(update.status).toBe(200);
+    const history = (await (await fetch(`${run.mainUrl}/api/journeys/JRN-001/history`, { headers: auth })).json()) as { changes: { actor: string }[] };
+    expect(history.changes.map((change) => change.actor)).toEqual(['seed', DEV_USER]);
     const date = new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10);
     const accepted = await fetch(`${run.mainUrl}/api/flights/search`, {
       method: 'POST',

@@ -21,6 +21,9 @@ export interface JourneysOptions {
   readonly storeOptions?: JourneyStoreOptions;
 }
 
+/** The actor of the bundled (or `SEED_JOURNEYS`) journeys' `created` events. */
+const SEED_AUTHOR = { actor: 'seed' } as const;
+
 /** A seed attempt that failed (Redis down at start) is retried this much later. */
 const SEED_RETRY_MS = 2_000;
 
@@ -75,7 +78,7 @@ const journeys: FastifyPluginAsync<JourneysOptions> = async (app, { config, stor
   let closing = false;
   async function loadSeed(journeysToSeed: readonly NewJourney[]): Promise<void> {
     try {
-      const outcomes = await Promise.all(journeysToSeed.map((journey) => store.create(journey)));
+      const outcomes = await Promise.all(journeysToSeed.map((journey) => store.create(journey, SEED_AUTHOR)));
       const created = outcomes.filter((outcome) => outcome.kind === 'created').length;
       log.info({ created, existing: outcomes.length - created }, 'seed journeys loaded');
     } catch (error) {

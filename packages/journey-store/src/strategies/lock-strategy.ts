@@ -68,7 +68,7 @@ export class LockStrategy implements UpdateStrategy {
     const { journey } = applied;
     // Plain MULTI (no WATCH) on the shared connection: ioredis sends MULTI…EXEC as one contiguous block.
     const write = redis.multi();
-    queueCommit(write, keys, journey, [changeEvent(journeyId, journey.version, request.update, new Date().toISOString())], settings);
+    queueCommit(write, keys, journey, [changeEvent(journeyId, journey.version, applied.change, new Date().toISOString(), request.author)], settings);
     throwOnCommandError((await write.exec()) ?? []);
     return { kind: 'committed', journeyId, version: journey.version, attempts };
   }

@@ -46,8 +46,9 @@ export class LuaStrategy implements UpdateStrategy {
       request.expectedVersion ?? '',
       settings.changeStreamMaxLen,
       journeyId,
-      JSON.stringify([update]),
       new Date().toISOString(),
+      request.author?.actor ?? '',
+      request.author?.requestId ?? '',
     );
     switch (kind) {
       case 'committed':

@@ -29,7 +29,7 @@ export class NaiveStrategy implements UpdateStrategy {
 
     const { journey } = applied;
     const write = redis.pipeline();
-    queueCommit(write, keys, journey, [changeEvent(journeyId, journey.version, request.update, new Date().toISOString())], settings);
+    queueCommit(write, keys, journey, [changeEvent(journeyId, journey.version, applied.change, new Date().toISOString(), request.author)], settings);
     throwOnCommandError((await write.exec()) ?? []);
     observer.onCommit?.(journeyId, performance.now() - startedAt);
     return { kind: 'committed', journeyId, version: journey.version, attempts: 1 };

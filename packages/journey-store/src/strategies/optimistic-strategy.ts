@@ -180,7 +180,7 @@ export class OptimisticStrategy implements UpdateStrategy {
         const applied = applyUpdate(journey, item.request.update, item.request.expectedVersion);
         if (!applied.ok) return { journeyId, ...applied.rejection };
         journey = applied.journey;
-        events.push(changeEvent(journeyId, journey.version, item.request.update, committedAt));
+        events.push(changeEvent(journeyId, journey.version, applied.change, committedAt, item.request.author));
         return { kind: 'committed', journeyId, version: journey.version, attempts: item.attempts };
       });
       if (events.length === 0) {

@@ -2,7 +2,7 @@ import { journeyChangeCodec, type Journey, type JourneyChangeEvent, type RedisKe
 import type { RedisTopology } from '@skyway/redis-connection';
 import type { ChainableCommander } from 'ioredis';
 import type Redis from 'ioredis';
-import type { JourneyUpdate } from '../apply-update';
+import type { ChangeAuthor, JourneyUpdate } from '../apply-update';
 import type { JourneyStoreObserver } from '../observer';
 import type { JourneyStoreSettings, StrategyName } from '../options';
 import type { UpdateOutcome } from '../outcomes';
@@ -12,6 +12,8 @@ export interface UpdateRequest {
   readonly update: JourneyUpdate;
   /** Apply only if the journey is at this version (HTTP If-Match). */
   readonly expectedVersion?: number;
+  /** Recorded in the change event. */
+  readonly author?: ChangeAuthor;
 }
 
 /** One way of applying an update to a stored journey. Production uses `optimistic`. */

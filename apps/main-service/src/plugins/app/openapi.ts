@@ -15,9 +15,12 @@ const DESCRIPTION = `Skyway's public API.
 **Flight search**: \`POST /api/flights/search\` answers 202 at once with a \`search_id\`; the results
 then stream in over Server-Sent Events at \`/api/flights/search/{search_id}/stream\` as suppliers answer.
 
-**Journeys**: reads are open; writes need \`Authorization: Bearer <JOURNEY_API_TOKEN>\`. Concurrent
-segment updates are never lost: a write that cannot commit after its bounded retries is a 409
-\`JOURNEY_CONFLICT\` with \`Retry-After\`.`;
+**Journeys** hold passenger data: every route needs \`Authorization: Bearer <access token>\` with scope
+\`journeys:read\` (list, journey, history, stream) or \`journeys:write\` (create, updates), or the static
+service token \`JOURNEY_API_TOKEN\` (actor \`service\`). Every change records its actor, listed by
+\`GET /api/journeys/{journeyId}/history\`. An \`EventSource\`, which cannot send headers, opens a stream with a
+single-use \`?ticket=\` from \`POST /api/journeys/stream-tickets\`. Concurrent segment updates are never lost:
+a write that cannot commit after its bounded retries is a 409 \`JOURNEY_CONFLICT\` with \`Retry-After\`.`;
 
 /** An operation as far as responses go (path items also hold parameters and servers). */
 type PathItem = Record<string, { responses?: Record<string, { description?: string }> } | undefined>;
@@ -56,10 +59,17 @@ const openApi: FastifyPluginAsync = async (app) => {
         { name: 'flights', description: 'Flight search: start one, follow it over SSE, or poll it' },
         { name: 'journeys', description: "Booked journeys and their segments' live statuses" },
         { name: 'health', description: 'Liveness and readiness probes' },
+        { name: 'development', description: 'Development token issuer (AUTH_DEV_ISSUER=true only)' },
       ],
       components: {
         securitySchemes: {
-          bearerAuth: { type: 'http', scheme: 'bearer', description: 'The JOURNEY_API_TOKEN the service was started with' },
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description: 'A JWT access token from the issuer of AUTH_ISSUER (scopes journeys:read, journeys:write), or the JOURNEY_API_TOKEN service token',
+          },
+          streamTicket: { type: 'apiKey', in: 'query', name: 'ticket', description: 'A single-use ticket from POST /api/journeys/stream-tickets (journey streams only)' },
         },
       },
     },

@@ -3,25 +3,21 @@ import { Type } from '@sinclair/typebox';
 import {
   Journey,
   JourneyErrorBody,
+  JourneyHistory,
   JourneyId,
   JourneyList,
   JourneyStatusUpdated,
   NewJourney,
   SegmentId,
   SegmentStatusUpdated,
+  StreamTicket,
   UpdateJourneyStatusBody,
   UpdateSegmentStatusBody,
 } from '@skyway/contracts';
-import type { UpdateOutcome } from '@skyway/journey-store';
+import type { ChangeAuthor, UpdateOptions, UpdateOutcome } from '@skyway/journey-store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { MainServiceConfig } from '../../../config';
-import { bearerTokenChecker } from './bearer-token';
 import { sendJourneyError, setJourneyErrorHandler } from './error-handler';
 import journeyStream from './stream';
-
-export interface JourneysRoutesOptions {
-  readonly config: MainServiceConfig;
-}
 
 const JourneyParams = Type.Object({ journeyId: JourneyId }, { additionalProperties: false });
 const SegmentParams = Type.Object({ journeyId: JourneyId, segmentId: SegmentId }, { additionalProperties: false });
@@ -67,27 +63,27 @@ function sendUpdateOutcome(reply: FastifyReply, outcome: UpdateOutcome, committe
   }
 }
 
-/**
- * The journeys API (SPEC §5), the original .NET service's routes and camelCase bodies. Writes need
- * `Authorization: Bearer <JOURNEY_API_TOKEN>` (checked before the body is validated); ids are
- * validated by pattern before Redis is touched; updates go through the journey store.
- */
-const journeysRoutes: FastifyPluginAsyncTypebox<JourneysRoutesOptions> = async (app, { config }) => {
-  setJourneyErrorHandler(app);
-  const checkBearer = bearerTokenChecker(config.journeyApiToken);
+/** The change's author: who the credential names, and this request (its id is in every log line of it). */
+function authorOf(request: FastifyRequest): ChangeAuthor {
+  return { actor: (request.principal as NonNullable<FastifyRequest['principal']>).actor, requestId: request.id };
+}
 
-  async function requireBearer(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const result = checkBearer(request.headers.authorization);
-    if (result === 'ok') return;
-    reply.header('www-authenticate', 'Bearer realm="skyway-journeys"');
-    const message =
-      result === 'writes-disabled'
-        ? 'Journey writes are disabled: the server has no JOURNEY_API_TOKEN configured'
-        : result === 'missing'
-          ? 'Authorization: Bearer <token> is required for journey writes'
-          : 'The bearer token is not valid';
-    await sendJourneyError(reply, 401, { message });
-  }
+/** An update's author, and the version it must apply to when the request sent `If-Match`. */
+function updateOptions(request: FastifyRequest, ifMatch: string | undefined): UpdateOptions {
+  const version = expectedVersion(ifMatch);
+  return version === undefined ? { author: authorOf(request) } : { author: authorOf(request), expectedVersion: version };
+}
+
+/**
+ * The journeys API (SPEC §5), the original .NET service's routes and camelCase bodies. Every route
+ * needs a credential (`requireScope`, checked before the body is validated): `journeys:read` to
+ * read, `journeys:write` to change; every change records its author. Ids are validated by pattern
+ * before Redis is touched; updates go through the journey store.
+ */
+const journeysRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  setJourneyErrorHandler(app);
+  const canRead = app.requireScope('journeys:read');
+  const canWrite = app.requireScope('journeys:write');
 
   // Every log line about a journey carries its id, the response line included.
   app.addHook('preHandler', async (request, reply) => {
@@ -97,13 +93,18 @@ const journeysRoutes: FastifyPluginAsyncTypebox<JourneysRoutesOptions> = async (
     reply.log = request.log;
   });
 
-  const errors = { 400: JourneyErrorBody, 404: JourneyErrorBody, 503: JourneyErrorBody };
-  const writeErrors = { ...errors, 401: JourneyErrorBody, 409: JourneyErrorBody, 412: JourneyErrorBody };
-  const security = [{ bearerAuth: [] }];
+  const authErrors = { 401: JourneyErrorBody, 403: JourneyErrorBody };
+  const errors = { 400: JourneyErrorBody, 404: JourneyErrorBody, 503: JourneyErrorBody, ...authErrors };
+  const writeErrors = { ...errors, 409: JourneyErrorBody, 412: JourneyErrorBody };
+  const readSecurity = [{ bearerAuth: ['journeys:read'] }];
+  const writeSecurity = [{ bearerAuth: ['journeys:write'] }];
 
   app.get(
     '/api/journeys',
-    { schema: { tags: ['journeys'], summary: 'Every journey id', response: { 200: JourneyList, 503: JourneyErrorBody } } },
+    {
+      onRequest: canRead,
+      schema: { tags: ['journeys'], summary: 'Every journey id', security: readSecurity, response: { 200: JourneyList, 503: JourneyErrorBody, ...authErrors } },
+    },
     async () => {
       const journeyIds = await app.journeyStore.list();
       return { journeyIds, count: journeyIds.length };
@@ -113,9 +114,11 @@ const journeysRoutes: FastifyPluginAsyncTypebox<JourneysRoutesOptions> = async (
   app.get(
     '/api/journeys/:journeyId',
     {
+      onRequest: canRead,
       schema: {
         tags: ['journeys'],
         summary: 'One journey; its ETag is its version',
+        security: readSecurity,
         params: JourneyParams,
         headers: CachedHeaders,
         response: { 200: Journey, 304: Type.Null(), ...errors },
@@ -130,20 +133,57 @@ const journeysRoutes: FastifyPluginAsyncTypebox<JourneysRoutesOptions> = async (
     },
   );
 
+  app.get(
+    '/api/journeys/:journeyId/history',
+    {
+      onRequest: canRead,
+      schema: {
+        tags: ['journeys'],
+        summary: "The journey's changes, oldest first: who (actor, request id), when, and before → after",
+        security: readSecurity,
+        params: JourneyParams,
+        response: { 200: JourneyHistory, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { journeyId } = request.params;
+      const history = await app.journeyStore.history(journeyId);
+      if (history === null) return sendJourneyError(reply, 404, { message: `Journey ${journeyId} not found` });
+      return { journeyId, ...history };
+    },
+  );
+
+  app.post(
+    '/api/journeys/stream-tickets',
+    {
+      onRequest: canRead,
+      schema: {
+        tags: ['journeys'],
+        summary: 'A single-use ticket for one journey stream (for EventSource, which cannot send Authorization)',
+        security: readSecurity,
+        response: { 201: StreamTicket, 503: JourneyErrorBody, ...authErrors },
+      },
+    },
+    async (request, reply) => {
+      const ticket = await app.streamTickets.issue(request.principal as NonNullable<FastifyRequest['principal']>);
+      return reply.code(201).header('cache-control', 'no-store').send(ticket);
+    },
+  );
+
   app.post(
     '/api/journeys',
     {
-      onRequest: requireBearer,
+      onRequest: canWrite,
       schema: {
         tags: ['journeys'],
         summary: 'Create a journey (version 1)',
-        security,
+        security: writeSecurity,
         body: NewJourney,
         response: { 201: Journey, ...writeErrors },
       },
     },
     async (request, reply) => {
-      const outcome = await app.journeyStore.create(request.body);
+      const outcome = await app.journeyStore.create(request.body, authorOf(request));
       if (outcome.kind === 'already-exists') {
         return sendJourneyError(reply, 409, { message: `Journey ${outcome.journeyId} already exists`, code: 'JOURNEY_EXISTS' });
       }
@@ -159,11 +199,11 @@ const journeysRoutes: FastifyPluginAsyncTypebox<JourneysRoutesOptions> = async (
   app.put(
     '/api/journeys/:journeyId/segments/:segmentId/status',
     {
-      onRequest: requireBearer,
+      onRequest: canWrite,
       schema: {
         tags: ['journeys'],
         summary: "Set a segment's status",
-        security,
+        security: writeSecurity,
         params: SegmentParams,
         headers: ConditionalHeaders,
         body: UpdateSegmentStatusBody,
@@ -173,8 +213,7 @@ const journeysRoutes: FastifyPluginAsyncTypebox<JourneysRoutesOptions> = async (
     async (request, reply) => {
       const { journeyId, segmentId } = request.params;
       const { status } = request.body;
-      const version = expectedVersion(request.headers['if-match']);
-      const outcome = await app.journeyStore.updateSegmentStatus(journeyId, segmentId, status, version === undefined ? {} : { expectedVersion: version });
+      const outcome = await app.journeyStore.updateSegmentStatus(journeyId, segmentId, status, updateOptions(request, request.headers['if-match']));
       return sendUpdateOutcome(reply, outcome, (newVersion) => ({
         message: 'Segment status updated successfully',
         journeyId,
@@ -188,11 +227,11 @@ const journeysRoutes: FastifyPluginAsyncTypebox<JourneysRoutesOptions> = async (
   app.put(
     '/api/journeys/:journeyId/status',
     {
-      onRequest: requireBearer,
+      onRequest: canWrite,
       schema: {
         tags: ['journeys'],
         summary: "Set a journey's status",
-        security,
+        security: writeSecurity,
         params: JourneyParams,
         headers: ConditionalHeaders,
         body: UpdateJourneyStatusBody,
@@ -202,8 +241,7 @@ const journeysRoutes: FastifyPluginAsyncTypebox<JourneysRoutesOptions> = async (
     async (request, reply) => {
       const { journeyId } = request.params;
       const { status } = request.body;
-      const version = expectedVersion(request.headers['if-match']);
-      const outcome = await app.journeyStore.updateJourneyStatus(journeyId, status, version === undefined ? {} : { expectedVersion: version });
+      const outcome = await app.journeyStore.updateJourneyStatus(journeyId, status, updateOptions(request, request.headers['if-match']));
       return sendUpdateOutcome(reply, outcome, (newVersion) => ({
         message: 'Journey status updated successfully',
         journeyId,

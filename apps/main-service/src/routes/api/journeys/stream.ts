@@ -30,10 +30,14 @@ const journeyStream: FastifyPluginAsyncTypebox = async (app) => {
     '/api/journeys/:journeyId/stream',
     {
       sse: 'only',
+      onRequest: app.requireScope('journeys:read', { streamTicket: true }),
       schema: {
         tags: ['journeys'],
         summary: "Follow a journey's changes over Server-Sent Events",
+        description: 'Authorization: Bearer, or (for EventSource, which cannot send headers) `?ticket=` from `POST /api/journeys/stream-tickets`.',
+        security: [{ bearerAuth: ['journeys:read'] }, { streamTicket: [] }],
         params: Type.Object({ journeyId: JourneyId }, { additionalProperties: false }),
+        querystring: Type.Object({ ticket: Type.Optional(Type.String({ description: 'A single-use stream ticket' })) }),
         response: {
           200: {
             description: 'An event stream: event `journey` (the journey now), then one event `change` per committed change; `id:` is the version',
@@ -46,6 +50,8 @@ const journeyStream: FastifyPluginAsyncTypebox = async (app) => {
             },
           },
           400: JourneyErrorBody,
+          401: JourneyErrorBody,
+          403: JourneyErrorBody,
           404: JourneyErrorBody,
           503: JourneyErrorBody,
         },
