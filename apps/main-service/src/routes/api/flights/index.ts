@@ -4,14 +4,16 @@ import {
   ErrorEnvelope,
   FlightSearchAccepted,
   FlightSearchRequest,
+  IdempotencyKeyHeader,
   normaliseSearchRequest,
   SearchEvent,
   SearchId,
   SearchSnapshot,
   STREAMS,
+  unquoteIdempotencyKey,
 } from '@skyway/contracts';
 import { RedisUnavailableError } from '@skyway/redis-connection';
-import { isTerminal, parseLastEventId, searchView, type SearchState } from '@skyway/search-state';
+import { isTerminal, parseLastEventId, SearchIdempotency, searchView, type SearchQuery, type SearchState } from '@skyway/search-state';
 import { sseConnectionMetrics, withProducerSpan } from '@skyway/telemetry';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
@@ -24,6 +26,7 @@ export interface FlightsRoutesOptions {
 }
 
 const SearchParams = Type.Object({ search_id: SearchId }, { additionalProperties: false });
+const SearchRequestHeaders = Type.Object({ 'idempotency-key': Type.Optional(IdempotencyKeyHeader) });
 
 /** A viewer whose socket buffers more than this is too slow to keep: it is dropped and may resume. */
 export const MAX_SSE_BUFFERED_BYTES = 1_048_576;
@@ -76,6 +79,23 @@ const flightsRoutes: FastifyPluginAsyncTypebox<FlightsRoutesOptions> = async (ap
     if (searchId !== undefined) bindSearchId(request, reply, searchId);
   });
 
+  const idempotency = new SearchIdempotency({ commands: app.redis, keyPrefix: config.redisKeyPrefix });
+
+  /** Stores the search and publishes its request; resolves to when the search expires (epoch ms). */
+  async function startSearch(query: SearchQuery, searchId: string, request: FastifyRequest): Promise<number> {
+    // The entry carries this span's context, so the provider's processing joins the request's trace.
+    const state = await withProducerSpan(STREAMS.searchRequested, (trace) =>
+      app.searchStore.create(query, { searchId, now: app.now(), timeoutMs: config.searchTimeoutMs, ttlMs: config.searchTtlMs, trace }),
+    );
+    request.log.info(query, 'search submitted');
+    return state.expires_at;
+  }
+
+  function sendAccepted(reply: FastifyReply, searchId: string): FastifyReply {
+    const body: FlightSearchAccepted = { success: true, message: 'Search request submitted', data: { search_id: searchId, status: 'processing' } };
+    return reply.code(202).header('location', streamPath(searchId)).send(body);
+  }
+
   app.post(
     '/api/flights/search',
     {
@@ -83,27 +103,44 @@ const flightsRoutes: FastifyPluginAsyncTypebox<FlightsRoutesOptions> = async (ap
       config: { rateLimit: { max: config.searchRateLimit.max, timeWindow: config.searchRateLimit.windowMs } },
       schema: {
         tags: ['flights'],
+        operationId: 'startFlightSearch',
         summary: 'Start a flight search',
+        description:
+          'Answers 202 at once; follow the `Location` (the SSE stream) or poll the snapshot. ' +
+          'With an `Idempotency-Key`, a retry of a request whose answer was lost returns the same `search_id` ' +
+          `and \`Location\` for as long as the search is readable (\`SEARCH_TTL_MS\`, one hour by default), on any replica.`,
+        headers: SearchRequestHeaders,
         body: FlightSearchRequest,
-        response: { 202: FlightSearchAccepted, 400: ErrorEnvelope, 429: ErrorEnvelope, 503: ErrorEnvelope },
+        response: { 202: FlightSearchAccepted, 400: ErrorEnvelope, 409: ErrorEnvelope, 422: ErrorEnvelope, 429: ErrorEnvelope, 503: ErrorEnvelope },
       },
     },
     async (request, reply) => {
       const normalised = normaliseSearchRequest(request.body, app.now());
       if (!normalised.ok) return sendEnvelope(reply, 400, 'Invalid request', normalised.error);
-      const searchId = randomUUID();
-      bindSearchId(request, reply, searchId);
-      // The entry carries this span's context, so the provider's processing joins the request's trace.
-      await withProducerSpan(STREAMS.searchRequested, (trace) =>
-        app.searchStore.create(normalised.value, { searchId, now: app.now(), timeoutMs: config.searchTimeoutMs, ttlMs: config.searchTtlMs, trace }),
-      );
-      request.log.info(normalised.value, 'search submitted');
-      const body: FlightSearchAccepted = {
-        success: true,
-        message: 'Search request submitted',
-        data: { search_id: searchId, status: 'processing' },
+      const start = async (searchId: string): Promise<number> => {
+        bindSearchId(request, reply, searchId);
+        return startSearch(normalised.value, searchId, request);
       };
-      return reply.code(202).header('location', streamPath(searchId)).send(body);
+      const header = request.headers['idempotency-key'];
+      if (header === undefined) {
+        const searchId = randomUUID();
+        await start(searchId);
+        return sendAccepted(reply, searchId);
+      }
+      const outcome = await idempotency.startOnce(unquoteIdempotencyKey(header), normalised.value, randomUUID(), start);
+      switch (outcome.kind) {
+        case 'started':
+          return sendAccepted(reply, outcome.searchId);
+        case 'replayed':
+          bindSearchId(request, reply, outcome.searchId);
+          request.log.info('search request replayed (Idempotency-Key)');
+          return sendAccepted(reply, outcome.searchId);
+        case 'in-progress':
+          reply.header('retry-after', '1');
+          return sendEnvelope(reply, 409, 'A request with this Idempotency-Key is still being processed; retry shortly');
+        case 'mismatch':
+          return sendEnvelope(reply, 422, 'This Idempotency-Key was used with a different search request; use a new key for a new search');
+      }
     },
   );
 
