@@ -23,6 +23,8 @@ import { encodeEvents, type SseSink } from '../../../search/search-fanout';
 
 export interface FlightsRoutesOptions {
   readonly config: MainServiceConfig;
+  /** Sent as the stream's `retry:` field: how long a client waits before reconnecting. */
+  readonly sseRetryMs: number;
 }
 
 const SearchParams = Type.Object({ search_id: SearchId }, { additionalProperties: false });
@@ -72,7 +74,7 @@ function bindSearchId(request: FastifyRequest, reply: FastifyReply, searchId: st
  * The flight search API (SPEC §3): start a search, follow it over SSE, or poll its snapshot.
  * Payload schemas come from @skyway/contracts; validation errors become the 400 envelope.
  */
-const flightsRoutes: FastifyPluginAsyncTypebox<FlightsRoutesOptions> = async (app, { config }) => {
+const flightsRoutes: FastifyPluginAsyncTypebox<FlightsRoutesOptions> = async (app, { config, sseRetryMs }) => {
   const openStreams = sseConnectionMetrics(app.metricsRegistry).stream('search');
   app.addHook('preHandler', async (request, reply) => {
     const { search_id: searchId } = request.params as { search_id?: string };
@@ -175,6 +177,7 @@ const flightsRoutes: FastifyPluginAsyncTypebox<FlightsRoutesOptions> = async (ap
         params: SearchParams,
         response: {
           200: { description: 'An event stream; each event is a default `message` whose `data:` is one of these', content: { 'text/event-stream': { schema: SearchEvent } } },
+          204: Type.Null({ description: 'The search is finished and `Last-Event-ID` is at or past its final event: nothing more will come, stop reconnecting' }),
           400: ErrorEnvelope,
           404: ErrorEnvelope,
           429: ErrorEnvelope,
@@ -198,16 +201,22 @@ const flightsRoutes: FastifyPluginAsyncTypebox<FlightsRoutesOptions> = async (ap
         subscription.close();
         return sendEnvelope(reply, 404, 'Search not found');
       }
+      const lastEventId = parseLastEventId(request.headers['last-event-id']);
+      // A finished search whose final event the client has: 204 tells every conforming EventSource to stop.
+      if (isTerminal(state) && lastEventId >= state.seq) {
+        subscription.close();
+        return reply.code(204).send(null);
+      }
       reply.sse.keepAlive();
       reply.sse.onClose(() => subscription.close());
       reply.sse.sendHeaders();
+      reply.raw.write(`retry: ${sseRetryMs}\n\n`);
       // A client already gone has run the close callbacks: count only a stream still open.
       if (reply.sse.isConnected) reply.sse.onClose(openStreams.onOpen());
       request.log.info({ status: state.status }, 'search stream opened');
-      subscription.start(encodeEvents(searchView(state)), parseLastEventId(request.headers['last-event-id']));
-      // A finished search whose events the client already has: nothing to send, end the stream.
-      if (isTerminal(state)) subscription.end();
-      else app.searchFanout.watchDeadline(searchId, state.deadline_at);
+      subscription.start(encodeEvents(searchView(state)), lastEventId);
+      // A finished search's final event ends the stream as it is written; a running one needs its deadline watched.
+      if (!isTerminal(state)) app.searchFanout.watchDeadline(searchId, state.deadline_at);
     },
   );
 };
