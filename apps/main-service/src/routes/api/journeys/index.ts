@@ -14,6 +14,7 @@ import {
 } from '@skyway/contracts';
 import type { UpdateOutcome } from '@skyway/journey-store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import fresh from 'fresh';
 import type { MainServiceConfig } from '../../../config';
 import { bearerTokenChecker } from './bearer-token';
 import { sendJourneyError, setJourneyErrorHandler } from './error-handler';
@@ -37,11 +38,22 @@ const CachedHeaders = Type.Object({ 'if-none-match': Type.Optional(Type.String()
 
 const etag = (version: number): string => `"${version}"`;
 
-/** `If-Match: "3"` → 3; absent or `*` → no condition. The header's shape was validated by the schema. */
+/** Versions start at 1: asking for this one fails the precondition, with the journey's current ETag. */
+const NO_VERSION = 0;
+
+/**
+ * `If-Match: "3"` → 3; absent or `*` → no condition. If-Match uses the strong comparison (RFC 9110
+ * §13.1.1), under which a weak validator (`W/"3"`) matches nothing: 412. The header's shape was
+ * validated by the schema.
+ */
 function expectedVersion(ifMatch: string | undefined): number | undefined {
+  if (ifMatch?.trim().startsWith('W/')) return NO_VERSION;
   const digits = ifMatch === undefined ? undefined : /\d+/.exec(ifMatch)?.[0];
   return digits === undefined ? undefined : Number(digits);
 }
+
+/** A 304 has no body, so none of a body's headers either (RFC 9110 §8.6, §15.4.5). */
+const sendNotModified = (reply: FastifyReply): FastifyReply => reply.code(304).send();
 
 /** Every update outcome has one HTTP answer: never a silent loss, never a 500. */
 function sendUpdateOutcome(reply: FastifyReply, outcome: UpdateOutcome, committed: (version: number) => unknown): FastifyReply {
@@ -125,7 +137,8 @@ const journeysRoutes: FastifyPluginAsyncTypebox<JourneysRoutesOptions> = async (
       const journey = await app.journeyStore.get(request.params.journeyId);
       if (journey === null) return sendJourneyError(reply, 404, { message: `Journey ${request.params.journeyId} not found` });
       reply.header('etag', etag(journey.version));
-      if (request.headers['if-none-match'] === etag(journey.version)) return reply.code(304).send(null);
+      // If-None-Match: weak comparison, lists and `*` (RFC 9110 §13.1.2), as `fresh` implements them.
+      if (fresh(request.headers, { etag: etag(journey.version) })) return sendNotModified(reply);
       return journey;
     },
   );
