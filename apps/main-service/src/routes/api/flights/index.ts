@@ -6,7 +6,6 @@ import {
   FlightSearchRequest,
   IdempotencyKeyHeader,
   normaliseSearchRequest,
-  SearchEvent,
   SearchId,
   SearchSnapshot,
   STREAMS,
@@ -113,7 +112,16 @@ const flightsRoutes: FastifyPluginAsyncTypebox<FlightsRoutesOptions> = async (ap
           `and \`Location\` for as long as the search is readable (\`SEARCH_TTL_MS\`, one hour by default), on any replica.`,
         headers: SearchRequestHeaders,
         body: FlightSearchRequest,
-        response: { 202: FlightSearchAccepted, 400: ErrorEnvelope, 409: ErrorEnvelope, 422: ErrorEnvelope, 429: ErrorEnvelope, 503: ErrorEnvelope },
+        response: {
+          202: { ...FlightSearchAccepted, headers: { Location: Type.String({ description: 'The search’s SSE stream, `/api/flights/search/{search_id}/stream`' }) } },
+          400: ErrorEnvelope,
+          409: { ...ErrorEnvelope, description: 'A request with this `Idempotency-Key` is still starting its search: retry after `Retry-After` seconds' },
+          413: ErrorEnvelope,
+          415: ErrorEnvelope,
+          422: { ...ErrorEnvelope, description: 'This `Idempotency-Key` was used with a different request body' },
+          429: ErrorEnvelope,
+          503: ErrorEnvelope,
+        },
       },
     },
     async (request, reply) => {
@@ -151,9 +159,10 @@ const flightsRoutes: FastifyPluginAsyncTypebox<FlightsRoutesOptions> = async (ap
     {
       schema: {
         tags: ['flights'],
+        operationId: 'getFlightSearch',
         summary: 'The current state of a search (for clients that poll)',
         params: SearchParams,
-        response: { 200: SearchSnapshot, 400: ErrorEnvelope, 404: ErrorEnvelope, 503: ErrorEnvelope },
+        response: { 200: SearchSnapshot, 400: ErrorEnvelope, 404: ErrorEnvelope, 414: ErrorEnvelope, 503: ErrorEnvelope },
       },
     },
     async (request, reply) => {
@@ -169,19 +178,37 @@ const flightsRoutes: FastifyPluginAsyncTypebox<FlightsRoutesOptions> = async (ap
       sse: 'only',
       schema: {
         tags: ['flights'],
+        operationId: 'followFlightSearch',
         summary: 'Follow a search over Server-Sent Events',
         description:
           'Events carry `id: <n>`; reconnect with `Last-Event-ID` to resume without gaps or duplicates. ' +
           '`processing` (cumulative results), then `completed` with results and `completed` with `total_results`, ' +
-          'or `failed` with `{code, message}`; then the server ends the stream.',
+          'or `failed` with `{code, message}`; then the server ends the stream. A reconnect to a finished search whose ' +
+          'final event the client has is answered 204, which stops every standard `EventSource`.\n\n' +
+          'A standard `EventSource` also gives up for good on a 429 (too many streams from this client) or a 503 (the server ' +
+          'is at capacity, or storage is unreachable): a client should then wait `Retry-After` seconds and open a new ' +
+          '`EventSource` with the same URL (it gets everything again, or poll `GET /api/flights/search/{search_id}`).',
         params: SearchParams,
         response: {
-          200: { description: 'An event stream; each event is a default `message` whose `data:` is one of these', content: { 'text/event-stream': { schema: SearchEvent } } },
+          200: {
+            description: 'An event stream; each event is a default `message` whose `data:` is one `SearchEvent`',
+            content: {
+              'text/event-stream': {
+                schema: Type.String({
+                  description:
+                    'Server-Sent Events: a `retry:` field (milliseconds to wait before reconnecting), then events of `id:` and `data:` lines; ' +
+                    'each `data:` is one JSON [SearchEvent](#/components/schemas/SearchEvent)',
+                }),
+              },
+            },
+          },
           204: Type.Null({ description: 'The search is finished and `Last-Event-ID` is at or past its final event: nothing more will come, stop reconnecting' }),
           400: ErrorEnvelope,
           404: ErrorEnvelope,
-          429: ErrorEnvelope,
-          503: ErrorEnvelope,
+          406: { ...ErrorEnvelope, description: 'The request’s `Accept` refuses `text/event-stream`' },
+          414: ErrorEnvelope,
+          429: { ...ErrorEnvelope, description: 'Too many open streams from this client (`SSE_MAX_STREAMS_PER_CLIENT`)' },
+          503: { ...ErrorEnvelope, description: 'The server is at its stream capacity (`SSE_MAX_STREAMS`) or storage is unreachable' },
         },
       },
     },

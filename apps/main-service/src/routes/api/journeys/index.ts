@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import {
+  ErrorEnvelope,
   Journey,
   JourneyErrorBody,
   JourneyId,
@@ -109,13 +110,15 @@ const journeysRoutes: FastifyPluginAsyncTypebox<JourneysRoutesOptions> = async (
     reply.log = request.log;
   });
 
-  const errors = { 400: JourneyErrorBody, 404: JourneyErrorBody, 503: JourneyErrorBody };
-  const writeErrors = { ...errors, 401: JourneyErrorBody, 409: JourneyErrorBody, 412: JourneyErrorBody };
+  // A path parameter past the router's length limit is refused before the route, in the app-wide envelope.
+  const errors = { 400: JourneyErrorBody, 404: JourneyErrorBody, 414: ErrorEnvelope, 503: JourneyErrorBody };
+  const bodyErrors = { 401: JourneyErrorBody, 409: JourneyErrorBody, 413: JourneyErrorBody, 415: JourneyErrorBody };
+  const updateErrors = { ...errors, ...bodyErrors, 412: JourneyErrorBody };
   const security = [{ bearerAuth: [] }];
 
   app.get(
     '/api/journeys',
-    { schema: { tags: ['journeys'], summary: 'Every journey id', response: { 200: JourneyList, 503: JourneyErrorBody } } },
+    { schema: { tags: ['journeys'], operationId: 'listJourneys', summary: 'Every journey id', response: { 200: JourneyList, 503: JourneyErrorBody } } },
     async () => {
       const journeyIds = await app.journeyStore.list();
       return { journeyIds, count: journeyIds.length };
@@ -127,6 +130,7 @@ const journeysRoutes: FastifyPluginAsyncTypebox<JourneysRoutesOptions> = async (
     {
       schema: {
         tags: ['journeys'],
+        operationId: 'getJourney',
         summary: 'One journey; its ETag is its version',
         params: JourneyParams,
         headers: CachedHeaders,
@@ -149,10 +153,11 @@ const journeysRoutes: FastifyPluginAsyncTypebox<JourneysRoutesOptions> = async (
       onRequest: requireBearer,
       schema: {
         tags: ['journeys'],
+        operationId: 'createJourney',
         summary: 'Create a journey (version 1)',
         security,
         body: NewJourney,
-        response: { 201: Journey, ...writeErrors },
+        response: { 201: Journey, 400: JourneyErrorBody, ...bodyErrors, 503: JourneyErrorBody },
       },
     },
     async (request, reply) => {
@@ -175,12 +180,13 @@ const journeysRoutes: FastifyPluginAsyncTypebox<JourneysRoutesOptions> = async (
       onRequest: requireBearer,
       schema: {
         tags: ['journeys'],
+        operationId: 'updateSegmentStatus',
         summary: "Set a segment's status",
         security,
         params: SegmentParams,
         headers: ConditionalHeaders,
         body: UpdateSegmentStatusBody,
-        response: { 200: SegmentStatusUpdated, ...writeErrors },
+        response: { 200: SegmentStatusUpdated, ...updateErrors },
       },
     },
     async (request, reply) => {
@@ -204,12 +210,13 @@ const journeysRoutes: FastifyPluginAsyncTypebox<JourneysRoutesOptions> = async (
       onRequest: requireBearer,
       schema: {
         tags: ['journeys'],
+        operationId: 'updateJourneyStatus',
         summary: "Set a journey's status",
         security,
         params: JourneyParams,
         headers: ConditionalHeaders,
         body: UpdateJourneyStatusBody,
-        response: { 200: JourneyStatusUpdated, ...writeErrors },
+        response: { 200: JourneyStatusUpdated, ...updateErrors },
       },
     },
     async (request, reply) => {

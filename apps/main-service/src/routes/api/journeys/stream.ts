@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { JourneyErrorBody, JourneyId } from '@skyway/contracts';
+import { ErrorEnvelope, JourneyErrorBody, JourneyId } from '@skyway/contracts';
 import { sseConnectionMetrics } from '@skyway/telemetry';
 import type { FastifyReply } from 'fastify';
 import { sendJourneyError } from './error-handler';
@@ -32,21 +32,29 @@ const journeyStream: FastifyPluginAsyncTypebox = async (app) => {
       sse: 'only',
       schema: {
         tags: ['journeys'],
+        operationId: 'followJourney',
         summary: "Follow a journey's changes over Server-Sent Events",
         params: Type.Object({ journeyId: JourneyId }, { additionalProperties: false }),
         response: {
           200: {
             description: 'An event stream: event `journey` (the journey now), then one event `change` per committed change; `id:` is the version',
-            // Described, not typed: a union of Journey and JourneyChangeEvent repeats nested `$id`s
-            // (SegmentStatus), which the response serializer's compiler rejects as ambiguous.
+            // A string, as OpenAPI 3.1 tools read an event stream; the payloads are components it links to.
             content: {
               'text/event-stream': {
-                schema: Type.String({ description: '`event: journey` frames carry a `Journey`, `event: change` frames a `JourneyChangeEvent` (JSON)' }),
+                schema: Type.String({
+                  description:
+                    '`event: journey` frames carry a [Journey](#/components/schemas/Journey), ' +
+                    '`event: change` frames a [JourneyChangeEvent](#/components/schemas/JourneyChangeEvent) (JSON)',
+                }),
               },
             },
           },
           400: JourneyErrorBody,
           404: JourneyErrorBody,
+          406: JourneyErrorBody,
+          // A path parameter past the router's length limit is refused before the route, in the app-wide envelope.
+          414: ErrorEnvelope,
+          429: JourneyErrorBody,
           503: JourneyErrorBody,
         },
       },
