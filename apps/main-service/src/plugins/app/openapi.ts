@@ -40,16 +40,28 @@ type PathItem = Record<string, Operation | undefined>;
  */
 const SSE_EVENT_SCHEMAS: readonly TSchema[] = [SearchEvent, Journey, JourneyChangeEvent];
 
-/** Seconds a refused client should wait: every 429 and 503 carries it. */
+/** Seconds a refused client should wait: every 429 and 503 of the API carries it (a readiness probe's 503 does not). */
 const RETRY_AFTER_HEADER = {
   description: 'Seconds to wait before retrying',
   required: true,
   schema: { type: 'string', pattern: '^[0-9]+$' },
 };
 
-/** Node answers a request not fully received within REQUEST_TIMEOUT_MS itself, on any route, before Fastify sees it. */
+/**
+ * A request not fully received within REQUEST_TIMEOUT_MS is answered by Fastify's client-error
+ * handler on the socket, before any route (so in its own shape, not the API's), on every route.
+ */
 const REQUEST_TIMEOUT_RESPONSE: Response = {
-  description: 'The request (headers or body) did not arrive within `REQUEST_TIMEOUT_MS`; the connection is closed. No body.',
+  description: 'The request (headers or body) did not arrive within `REQUEST_TIMEOUT_MS`; the connection is closed',
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object',
+        required: ['error', 'message', 'statusCode'],
+        properties: { error: { type: 'string' }, message: { type: 'string' }, statusCode: { type: 'integer', const: 408 } },
+      },
+    },
+  },
 };
 
 /**
@@ -75,19 +87,20 @@ function addComponent(components: Record<string, unknown>, schema: TSchema): voi
  * - responses are described by their status's reason phrase (`Accepted`, `Not Found`) where the
  *   route gives no description, instead of the generator's `Default Response` on every one;
  * - an operation that declares no security is anonymous (`security: []`), said explicitly;
- * - every operation may be answered 408 by Node, and every 429 and 503 carries `Retry-After`;
+ * - every operation may be answered 408, and every 429 and 503 of the API carries `Retry-After`;
  * - the SSE routes' event payloads are components.
  */
 const completeDocument: SwaggerTransformObject = (generated) => {
   const document = 'openapiObject' in generated ? generated.openapiObject : generated.swaggerObject;
-  for (const pathItem of Object.values(document.paths ?? {}) as PathItem[]) {
+  for (const [path, pathItem] of Object.entries(document.paths ?? {}) as Array<[string, PathItem]>) {
     for (const operation of Object.values(pathItem)) {
       if (operation?.responses === undefined) continue;
       operation.security ??= [];
       operation.responses['408'] ??= { ...REQUEST_TIMEOUT_RESPONSE };
       for (const [status, response] of Object.entries(operation.responses)) {
         if (response.description === 'Default Response') response.description = STATUS_CODES[status] ?? (status === '2XX' ? 'Success' : status);
-        if (status === '429' || status === '503') response.headers = { 'Retry-After': RETRY_AFTER_HEADER, ...response.headers };
+        const refused = status === '429' || status === '503';
+        if (refused && path.startsWith('/api/')) response.headers = { 'Retry-After': RETRY_AFTER_HEADER, ...response.headers };
       }
     }
   }
