@@ -63,6 +63,9 @@ describe('journeys API (in process, real Redis)', () => {
       for (const ifNoneMatch of ['W/"1"', '"7", "1"', '*']) {
         expect([ifNoneMatch, (await app.inject({ url: '/api/journeys/JRN-A', headers: { 'if-none-match': ifNoneMatch } })).statusCode]).toEqual([ifNoneMatch, 304]);
       }
+      // What fetch and browsers send with every conditional request: a cache directive, not one for this server.
+      const fromFetch = await app.inject({ url: '/api/journeys/JRN-A', headers: { 'if-none-match': '"1"', 'cache-control': 'no-cache', pragma: 'no-cache' } });
+      expect(fromFetch.statusCode).toBe(304);
       expect((await app.inject({ url: '/api/journeys/JRN-A', headers: { 'if-none-match': '"2"' } })).statusCode).toBe(200);
     });
 

@@ -141,8 +141,10 @@ const journeysRoutes: FastifyPluginAsyncTypebox<JourneysRoutesOptions> = async (
       const journey = await app.journeyStore.get(request.params.journeyId);
       if (journey === null) return sendJourneyError(reply, 404, { message: `Journey ${request.params.journeyId} not found` });
       reply.header('etag', etag(journey.version));
-      // If-None-Match: weak comparison, lists and `*` (RFC 9110 §13.1.2), as `fresh` implements them.
-      if (fresh(request.headers, { etag: etag(journey.version) })) return sendNotModified(reply);
+      // If-None-Match: weak comparison, lists and `*` (RFC 9110 §13.1.2), as `fresh` implements them. Only
+      // that header is passed: `fresh` also obeys a request's `Cache-Control: no-cache`, which fetch adds to
+      // every conditional request, though it is a directive for caches, not for the origin server.
+      if (fresh({ 'if-none-match': request.headers['if-none-match'] }, { etag: etag(journey.version) })) return sendNotModified(reply);
       return journey;
     },
   );
