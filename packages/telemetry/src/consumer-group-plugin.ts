@@ -1,11 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import { RepeatedFailureFilter } from '@skyway/redis-connection';
+import type { Cluster } from 'ioredis';
 import type Redis from 'ioredis';
 import { consumerGroupSampler, type ConsumerGroupTarget } from './metrics/consumer-group';
 
 export interface ConsumerGroupMetricsOptions {
-  readonly redis: Redis;
+  readonly redis: Redis | Cluster;
   readonly targets: readonly ConsumerGroupTarget[];
   readonly intervalMs?: number;
 }

@@ -10,3 +10,5 @@ export * from './service-process-suite';
 export * from './sse-client';
 export * from './telemetry-capture';
 export { freePort, isRedisServerInstalled, startRedisServer, type RedisServer, type RedisServerOptions } from '@skyway/local-redis';
+export * from './cluster';
+export * from './search-streams';

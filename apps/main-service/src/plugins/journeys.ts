@@ -1,6 +1,6 @@
 import type { NewJourney } from '@skyway/contracts';
 import { JourneyChangeFeed, JourneyStore, type JourneyStoreObserver, type JourneyStoreOptions } from '@skyway/journey-store';
-import { RepeatedFailureFilter, createRedisClient, waitForReady } from '@skyway/redis-connection';
+import { RepeatedFailureFilter, waitForReady } from '@skyway/redis-connection';
 import { journeyStoreMetrics, redisConnectionMetrics } from '@skyway/telemetry';
 import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
@@ -54,7 +54,7 @@ const journeys: FastifyPluginAsync<JourneysOptions> = async (app, { config, stor
       logConnectionError(error);
     },
   };
-  const store = new JourneyStore(app.redis, {
+  const store = new JourneyStore(app.redisTopology, {
     keyPrefix: config.redisKeyPrefix,
     connectionName: 'main-service:journey-tx',
     observer,
@@ -63,12 +63,9 @@ const journeys: FastifyPluginAsync<JourneysOptions> = async (app, { config, stor
   });
   const feed = new JourneyChangeFeed({
     keys: store.keys,
-    commands: app.redis,
-    createReader: () => {
-      const reader = createRedisClient(config.redisUrl, { connectionName: 'main-service:journey-feed', blocking: true, onError: observer.onConnectionError });
-      connections.watch(reader);
-      return reader;
-    },
+    topology: app.redisTopology,
+    connectionName: 'main-service:journey-feed',
+    onConnection: (connection) => connections.watch(connection),
     onError: observer.onConnectionError,
   });
   app.decorate('journeyStore', store);
