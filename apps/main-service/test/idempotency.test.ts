@@ -1,7 +1,7 @@
 import { redisKeys, searchIdempotencyKey, type RedisKeys } from '@skyway/contracts';
-import { createRedisClient } from '@skyway/redis-connection';
+import { singleRedisTopology } from '@skyway/redis-connection';
 import { SearchStore } from '@skyway/search-state';
-import { eventually, isolatedRedis, type IsolatedRedis } from '@skyway/testkit';
+import { eventually, isolatedRedis, searchStreamEntries, type IsolatedRedis } from '@skyway/testkit';
 import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { buildApp, type MainServiceDeps } from '../src/app';
@@ -63,7 +63,7 @@ describe('Idempotency-Key on POST /api/flights/search (two replicas, real Redis,
     };
   }
 
-  const requestedSearches = async (): Promise<number> => redis.client.xlen(keys.searchRequested);
+  const requestedSearches = async (): Promise<number> => (await searchStreamEntries(redis.client, keys, 'requested')).length;
 
   it('concurrent retries with one key on two replicas start exactly one search; every 202 names it, the rest are 409 with Retry-After', async () => {
     const replicas = [await replica(), await replica()];
@@ -137,9 +137,9 @@ describe('Idempotency-Key on POST /api/flights/search (two replicas, real Redis,
 
   it('a search that could not be created releases its key: the retry starts the search', async () => {
     // A store whose connection is closed: creating a search fails as with Redis unreachable.
-    const closed = createRedisClient(redis.url, { connectionName: 'test:closed' });
-    closed.disconnect();
-    const failing = new SearchStore({ commands: closed, keys, service: 'test-failing' });
+    const closed = singleRedisTopology(redis.url, { connectionName: 'test:closed' });
+    closed.close();
+    const failing = new SearchStore({ topology: closed, keys, service: 'test-failing' });
     const key = randomUUID();
     try {
       const failed = await post(await replica({ searchStore: failing }), key);

@@ -1,6 +1,6 @@
 import { createSkywayClient, type SearchEvent } from '@skyway/api-client';
 import { redisKeys } from '@skyway/contracts';
-import { createRedisClient, waitForReady } from '@skyway/redis-connection';
+import { singleRedisTopology, waitForReady, type RedisTopology } from '@skyway/redis-connection';
 import { SearchStore } from '@skyway/search-state';
 import { eventually, isolatedRedis, sampleFlight, sampleJourney, type IsolatedRedis } from '@skyway/testkit';
 import { EventSource } from 'eventsource';
@@ -52,7 +52,7 @@ describe('a typed client generated from the OpenAPI document alone (openapi-type
   let redis: IsolatedRedis;
   let app: FastifyInstance;
   let base: string;
-  let commands: Redis;
+  let topology: RedisTopology & { readonly commands: Redis };
   let provider: SearchStore;
 
   beforeAll(async () => {
@@ -60,14 +60,14 @@ describe('a typed client generated from the OpenAPI document alone (openapi-type
     app = await buildApp(parseConfig({ REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix, LOG_LEVEL: 'silent', SEED_JOURNEYS: 'none', JOURNEY_API_TOKEN: TOKEN }));
     base = await app.listen({ host: '127.0.0.1', port: 0 });
     await eventually('main-service ready', async () => (await app.inject('/health/ready')).statusCode === 200);
-    commands = createRedisClient(redis.url, { connectionName: 'test:provider' });
-    await waitForReady(commands, 5_000);
-    provider = new SearchStore({ commands, keys: redisKeys(redis.prefix), service: 'test-provider' });
+    topology = singleRedisTopology(redis.url, { connectionName: 'test:provider' });
+    await waitForReady(topology.commands, 5_000);
+    provider = new SearchStore({ topology, keys: redisKeys(redis.prefix), service: 'test-provider' });
   });
   afterAll(async () => {
     await app.close();
     await provider.close();
-    commands.disconnect();
+    topology.close();
     await redis.cleanup();
   });
 

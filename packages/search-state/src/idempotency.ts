@@ -1,11 +1,11 @@
 import { searchIdempotencyKey } from '@skyway/contracts';
-import type Redis from 'ioredis';
+import type { RedisCommands } from '@skyway/redis-connection';
 import { createHash } from 'node:crypto';
 import type { SearchQuery } from './state';
 
 export interface SearchIdempotencyOptions {
-  /** The process's shared command connection (single-key commands only). */
-  readonly commands: Redis;
+  /** The process's shared client, a single Redis or a cluster (single-key commands only). */
+  readonly commands: RedisCommands;
   readonly keyPrefix: string;
   /** How long a key is held while its search is being created; bounds how long a crash mid-creation blocks the key. */
   readonly pendingMs?: number;
@@ -65,7 +65,7 @@ function parseRecord(text: string): KeyRecord | undefined {
  * the search's creation a concurrent repeat sees `in-progress` rather than an id it could not yet read.
  */
 export class SearchIdempotency {
-  private readonly commands: Redis;
+  private readonly commands: RedisCommands;
   private readonly keyPrefix: string;
   private readonly pendingMs: number;
 
