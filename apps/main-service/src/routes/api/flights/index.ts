@@ -237,9 +237,11 @@ const flightsRoutes: FastifyPluginAsyncTypebox<FlightsRoutesOptions> = async (ap
       reply.sse.keepAlive();
       reply.sse.onClose(() => subscription.close());
       reply.sse.sendHeaders();
-      reply.raw.write(`retry: ${sseRetryMs}\n\n`);
       // A client already gone has run the close callbacks: count only a stream still open.
-      if (reply.sse.isConnected) reply.sse.onClose(openStreams.onOpen());
+      if (reply.sse.isConnected) {
+        reply.raw.write(`retry: ${sseRetryMs}\n\n`);
+        reply.sse.onClose(openStreams.onOpen());
+      }
       request.log.info({ status: state.status }, 'search stream opened');
       subscription.start(encodeEvents(searchView(state)), lastEventId);
       // A finished search's final event ends the stream as it is written; a running one needs its deadline watched.
