@@ -32,6 +32,8 @@ export interface MainServiceDeps {
   readonly searchFanoutObserver?: SearchFanoutObserver;
   /** SSE heartbeat interval (tests shorten it). */
   readonly sseHeartbeatMs?: number;
+  /** The `retry:` a search stream tells clients to wait before reconnecting (tests shorten it). */
+  readonly sseRetryMs?: number;
   /** Journey store settings to override (tests force e.g. `maxAttempts: 1`). */
   readonly journeyStoreOptions?: JourneyStoreOptions;
   /** JWKS fetch timeout, cooldown and refresh (tests shorten the cooldown to rotate keys at once). */
@@ -43,6 +45,11 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
 const REQUEST_TIMEOUT_CHECK_MS = 1_000;
 /** SSE heartbeat comment interval: under the 15 s SPEC §3 asks for, and under common proxy idle timeouts. */
 export const SSE_HEARTBEAT_MS = 10_000;
+/**
+ * How long a search stream's clients wait before reconnecting (its `retry:` field): soon enough to
+ * resume a dropped stream at once, and a reconnect to a finished search costs one 204.
+ */
+export const SSE_RETRY_MS = 2_000;
 
 /** Builds the main-service app without listening: `main.ts` listens, tests use `inject` or `listen(0)`. */
 export async function buildApp(config: MainServiceConfig, deps: MainServiceDeps = {}): Promise<FastifyInstance> {
@@ -84,7 +91,7 @@ export async function buildApp(config: MainServiceConfig, deps: MainServiceDeps 
     ...(deps.searchStore ? { store: deps.searchStore } : {}),
     ...(deps.searchFanoutObserver ? { observer: deps.searchFanoutObserver } : {}),
   });
-  await app.register(flightsRoutes, { config });
+  await app.register(flightsRoutes, { config, sseRetryMs: deps.sseRetryMs ?? SSE_RETRY_MS });
   await app.register(auth, { config, ...(deps.keySetTimings ? { keySetTimings: deps.keySetTimings } : {}) });
   if (config.devIssuer && config.accessTokens) await app.register(devIssuer, { accessTokens: config.accessTokens });
   await app.register(journeys, { config, ...(deps.journeyStoreOptions ? { storeOptions: deps.journeyStoreOptions } : {}) });

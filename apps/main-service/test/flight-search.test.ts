@@ -5,6 +5,7 @@ import { startTracing } from '@skyway/telemetry';
 import { eventually, isolatedRedis, openSse, sampleFlight, type IsolatedRedis, type SseConnection } from '@skyway/testkit';
 import type { FastifyInstance } from 'fastify';
 import type Redis from 'ioredis';
+import { EventSource } from 'eventsource';
 import { randomUUID } from 'node:crypto';
 import { buildApp, SSE_HEARTBEAT_MS, type MainServiceDeps } from '../src/app';
 import { parseConfig } from '../src/config';
@@ -240,9 +241,40 @@ describe('flight search API (in process, real Redis, real sockets for SSE)', () 
       const afterResults = await open(url, searchId, '3');
       await afterResults.ended;
       expect(summary(afterResults)).toEqual(['4:completed:total=2']);
-      const upToDate = await open(url, searchId, '4');
-      await upToDate.ended;
-      expect(upToDate.events).toEqual([]);
+      // Past the final event: 204 No Content, which makes every conforming EventSource stop.
+      for (const lastEventId of ['4', '9']) {
+        const upToDate = await open(url, searchId, lastEventId);
+        expect([upToDate.status, upToDate.headers.get('content-type'), upToDate.text]).toEqual([204, null, '']);
+      }
+    });
+
+    it('a standard EventSource (the eventsource package) reconnects to a finished search exactly once, gets 204 and stops', async () => {
+      const { url } = await startMain({}, { sseRetryMs: 50 });
+      const searchId = await submitted(url);
+      await complete(searchId, [sampleFlight('a')]);
+      const requests: Array<{ status: number; lastEventId: string | null; body: Promise<string> }> = [];
+      // The client is used as it ships; this fetch only records what it asks and gets.
+      const recordingFetch: typeof fetch = async (input, init) => {
+        const response = await fetch(input, init);
+        requests.push({ status: response.status, lastEventId: new Headers(init?.headers).get('last-event-id'), body: response.clone().text() });
+        return response;
+      };
+      const source = new EventSource(`${url}/api/flights/search/${searchId}/stream`, { fetch: recordingFetch });
+      const received: string[] = [];
+      source.onmessage = (event) => received.push(`${event.lastEventId}:${(JSON.parse(event.data as string) as { status: string }).status}`);
+      await new Promise<void>((resolve) => {
+        source.onerror = () => {
+          if (source.readyState === EventSource.CLOSED) resolve();
+        };
+      });
+      expect(received).toEqual(['1:processing', '2:completed', '3:completed']);
+      expect(requests.map((request) => [request.status, request.lastEventId])).toEqual([
+        [200, null],
+        [204, '3'],
+      ]);
+      // The stream told the client how long to wait before reconnecting.
+      expect(await requests[0]?.body).toMatch(/^retry: 50\n\n/);
+      source.close();
     });
 
     it('gives two viewers of one search every event', async () => {

@@ -56,7 +56,18 @@ describe('journeys API (in process, real Redis)', () => {
       expect(fetched.statusCode).toBe(200);
       expect(fetched.headers.etag).toBe('"1"');
       expect(fetched.json()).toEqual({ ...sampleJourney('JRN-A', 2), version: 1 });
-      expect((await app.inject({ url: '/api/journeys/JRN-A', headers: { ...auth, 'if-none-match': '"1"' } })).statusCode).toBe(304);
+      const notModified = await app.inject({ url: '/api/journeys/JRN-A', headers: { ...auth, 'if-none-match': '"1"' } });
+      // No body, so no body headers: the 200 it stands for is much longer (RFC 9110 §8.6, §15.4.5).
+      expect([notModified.statusCode, notModified.body, notModified.headers.etag]).toEqual([304, '', '"1"']);
+      expect([notModified.headers['content-type'], notModified.headers['content-length']]).toEqual([undefined, undefined]);
+      // If-None-Match compares weakly and takes lists (RFC 9110 §13.1.2).
+      for (const ifNoneMatch of ['W/"1"', '"7", "1"', '*']) {
+        expect([ifNoneMatch, (await app.inject({ url: '/api/journeys/JRN-A', headers: { ...auth, 'if-none-match': ifNoneMatch } })).statusCode]).toEqual([ifNoneMatch, 304]);
+      }
+      // What fetch and browsers send with every conditional request: a cache directive, not one for this server.
+      const fromFetch = await app.inject({ url: '/api/journeys/JRN-A', headers: { ...auth, 'if-none-match': '"1"', 'cache-control': 'no-cache', pragma: 'no-cache' } });
+      expect(fromFetch.statusCode).toBe(304);
+      expect((await app.inject({ url: '/api/journeys/JRN-A', headers: { ...auth, 'if-none-match': '"2"' } })).statusCode).toBe(200);
     });
 
     it('answers 409 to a second create of the same id and keeps the first', async () => {
@@ -193,7 +204,12 @@ describe('journeys API (in process, real Redis)', () => {
       expect(stale.statusCode).toBe(412);
       expect(stale.headers.etag).toBe('"2"');
       expect(stale.json()).toEqual({ message: expect.stringContaining('version 2'), code: 'PRECONDITION_FAILED' });
-      expect((await setJourney(app, 'JRN-A', 'InProgress', { 'if-match': 'W/"1"' })).statusCode).toBe(412);
+      // If-Match compares strongly (RFC 9110 §13.1.1): a weak validator never matches, even of the current version.
+      for (const weak of ['W/"2"', ' W/"2" ']) {
+        const refused = await setJourney(app, 'JRN-A', 'InProgress', { 'if-match': weak });
+        expect([weak, refused.statusCode, refused.headers.etag]).toEqual([weak, 412, '"2"']);
+        expect((await setSegment(app, 'JRN-A', 'SEG-001', 'Departed', { 'if-match': weak })).statusCode).toBe(412);
+      }
       expect((await setJourney(app, 'JRN-A', 'InProgress', { 'if-match': 'banana' })).statusCode).toBe(400);
       expect((await setJourney(app, 'JRN-A', 'InProgress', { 'if-match': '*' })).statusCode).toBe(200);
       expect((await app.inject({ url: '/api/journeys/JRN-A', headers: auth })).json()).toMatchObject({ version: 3, segments: [{ status: 'Boarding' }, {}] });

@@ -1,4 +1,9 @@
 import { validate } from '@readme/openapi-parser';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { Type, type TObject } from '@sinclair/typebox';
 import {
   compileValidator,
@@ -21,17 +26,20 @@ interface Parameter {
   example?: unknown;
 }
 interface Operation {
+  operationId?: string;
   tags?: string[];
   summary?: string;
   parameters?: Parameter[];
   requestBody?: { content: Record<string, { schema: { required?: string[]; properties?: Record<string, unknown>; additionalProperties?: boolean }; example?: unknown }> };
-  responses: Record<string, { description: string; content?: Record<string, unknown> }>;
+  responses: Record<string, { description: string; content?: Record<string, { schema: { type?: string; description?: string } }> }>;
   security?: Array<Record<string, string[]>>;
 }
 interface Document {
   openapi: string;
+  info: { license?: { name: string } };
+  servers?: Array<{ url: string }>;
   paths: Record<string, Record<string, Operation>>;
-  components: { securitySchemes: Record<string, { type: string; scheme?: string }> };
+  components: { securitySchemes: Record<string, { type: string; scheme?: string }>; schemas: Record<string, unknown> };
 }
 
 /** The request body each write route validates with: the document must describe exactly these. */
@@ -90,7 +98,7 @@ describe('OpenAPI document and docs UI', () => {
     expect(document.openapi).toBe('3.1.0');
   });
 
-  it('lists every public API route the app serves, each with a tag, a summary and its responses', () => {
+  it('lists every public API route the app serves, each with a tag, a summary, an operationId and its responses', () => {
     const api = servedRoutes(app).filter((route) => / \/api\//.test(route) && !/^(HEAD|OPTIONS) /.test(route));
     expect(api.sort()).toEqual([
       'GET /api/flights/search/{search_id}',
@@ -108,15 +116,47 @@ describe('OpenAPI document and docs UI', () => {
     for (const route of api) {
       const [method = '', path = ''] = route.split(' ');
       const operation = document.paths[path]?.[method.toLowerCase()];
-      expect([route, operation?.tags?.length, typeof operation?.summary]).toEqual([route, 1, 'string']);
+      expect([route, operation?.tags?.length]).toEqual([route, 1]);
       const success = Object.keys(operation?.responses ?? {}).filter((status) => status.startsWith('2'));
-      expect([route, success.length]).toEqual([route, 1]);
-      for (const [status, response] of Object.entries(operation?.responses ?? {})) {
-        expect([route, status, response.description]).not.toEqual([route, status, 'Default Response']);
+      expect([route, success.length > 0]).toEqual([route, true]);
+    }
+    const operations = Object.values(document.paths).flatMap((item) => Object.values(item));
+    // The health routes too: what a gateway or a generated client needs of every operation.
+    for (const operation of operations) {
+      expect([operation.operationId, typeof operation.summary]).toEqual([expect.stringMatching(/^[a-z][A-Za-z]+$/), 'string']);
+      for (const [status, response] of Object.entries(operation.responses)) {
+        expect([operation.operationId, status, response.description]).not.toEqual([operation.operationId, status, 'Default Response']);
       }
     }
+    expect(new Set(operations.map((operation) => operation.operationId)).size).toBe(operations.length);
+    expect(operations.length).toBe(11);
     // The demo page's files and the docs UI are not API routes.
     expect(Object.keys(document.paths).filter((path) => !path.startsWith('/api/') && !path.startsWith('/health/'))).toEqual([]);
+  });
+
+  it('names its servers and its licence', () => {
+    expect(document.servers).toEqual([{ url: '/', description: expect.any(String) }]);
+    expect(document.info.license).toMatchObject({ name: expect.any(String), identifier: expect.stringMatching(/^LicenseRef-/) });
+  });
+
+  it('passes @redocly/cli lint with the recommended rules: no error, and no warning but the SSE event components no $ref uses', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'skyway-openapi-'));
+    try {
+      const file = join(directory, 'openapi.json');
+      await writeFile(file, JSON.stringify(document));
+      const cli = join(dirname(require.resolve('@redocly/cli/package.json')), 'bin', 'cli.js');
+      // lint exits 1 on errors: the report is read either way.
+      const { stdout } = await promisify(execFile)(process.execPath, [cli, 'lint', file, '--extends=recommended', '--format=json'], {
+        env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', REDOCLY_SUPPRESS_NOTIFICATIONS: 'true' },
+      }).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
+      const report = JSON.parse(stdout) as { problems: Array<{ severity: string; ruleId: string; message: string; location: Array<{ pointer: string }> }> };
+      const problems = report.problems.map((problem) => `${problem.severity} ${problem.ruleId} ${problem.location[0]?.pointer}: ${problem.message}`);
+      expect(problems.filter((problem) => problem.startsWith('error'))).toEqual([]);
+      // The event payloads are linked from the SSE responses' descriptions, which the linter does not count as a use.
+      expect(problems.filter((problem) => !/^warn no-unused-components #\/components\/schemas\/(SearchEvent|Journey|JourneyChangeEvent):/.test(problem))).toEqual([]);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 
   it('describes each request body with the schema the route validates with, and an example that schema accepts', () => {
@@ -158,9 +198,14 @@ describe('OpenAPI document and docs UI', () => {
     }
   });
 
-  it('documents the SSE routes as text/event-stream', () => {
+  it('documents the SSE routes as text/event-stream strings that link their event payloads, components of the document', () => {
     for (const path of ['/api/flights/search/{search_id}/stream', '/api/journeys/{journeyId}/stream']) {
-      expect([path, Object.keys(document.paths[path]?.get?.responses['200']?.content ?? {})]).toEqual([path, ['text/event-stream']]);
+      const content = document.paths[path]?.get?.responses['200']?.content ?? {};
+      expect([path, Object.keys(content)]).toEqual([path, ['text/event-stream']]);
+      const schema = content['text/event-stream']?.schema;
+      expect([path, schema?.type]).toEqual([path, 'string']);
+      const linked = [...(schema?.description ?? '').matchAll(/\(#\/components\/schemas\/(\w+)\)/g)].map((match) => match[1] ?? '');
+      expect([path, linked.length > 0, linked.filter((name) => document.components.schemas[name] === undefined)]).toEqual([path, true, []]);
     }
   });
 

@@ -1,4 +1,5 @@
 export * from './envelope';
+export * from './idempotency';
 export * from './journeys';
 export * from './search';
 export * from './search-rules';

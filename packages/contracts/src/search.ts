@@ -18,14 +18,29 @@ export const MAX_PASSENGERS = 9;
 /** How far ahead a search may look, in days from today (UTC). */
 export const MAX_DAYS_AHEAD = 365;
 
-/** The brief's example search; the schema's documented example. */
-export const exampleFlightSearchRequest = { from: 'CGK', to: 'DPS', date: '2025-07-10', passengers: 2 };
+/** How far ahead the documented example searches: valid on any day the process runs, for this many days of uptime. */
+const EXAMPLE_DAYS_AHEAD = 30;
+
+/** A date {@link EXAMPLE_DAYS_AHEAD} days after `now` (UTC), `YYYY-MM-DD`. */
+export function exampleSearchDate(now: Date = new Date()): string {
+  return new Date(now.getTime() + EXAMPLE_DAYS_AHEAD * 86_400_000).toISOString().slice(0, 10);
+}
+
+/**
+ * The brief's example search, dated when this module loads (a fixed date would soon be in the
+ * past, which the API refuses); the schema's documented example.
+ */
+export const exampleFlightSearchRequest = { from: 'CGK', to: 'DPS', date: exampleSearchDate(), passengers: 2 };
 
 export const FlightSearchRequest = Type.Object(
   {
     from: IataCode,
     to: IataCode,
-    date: Type.String({ format: 'date', description: 'Departure date, YYYY-MM-DD (UTC calendar)', examples: ['2025-07-10'] }),
+    date: Type.String({
+      format: 'date',
+      description: `Departure date, YYYY-MM-DD (UTC calendar), from today to ${MAX_DAYS_AHEAD} days ahead`,
+      examples: [exampleFlightSearchRequest.date],
+    }),
     passengers: Type.Integer({ minimum: MIN_PASSENGERS, maximum: MAX_PASSENGERS }),
   },
   {
@@ -61,18 +76,18 @@ export const Money = Type.Object(
 );
 export type Money = Static<typeof Money>;
 
-/** ISO 8601 date-time with an explicit UTC offset, e.g. `2025-07-10T08:15:00+07:00`. */
+/** ISO 8601 date-time with an explicit UTC offset, e.g. `2026-07-10T08:15:00+07:00`. */
 export const OffsetDateTime = Type.String({ format: 'date-time' });
 
 /** One flight answering {@link exampleFlightSearchRequest}; the schema's documented example. */
 export const exampleFlightResult = {
-  id: 'skyway-mock:GA404:2025-07-10',
+  id: `skyway-mock:GA404:${exampleFlightSearchRequest.date}`,
   airline: 'Garuda Indonesia',
   flight_number: 'GA404',
   from: 'CGK',
   to: 'DPS',
-  departure_time: '2025-07-10T06:00:00+07:00',
-  arrival_time: '2025-07-10T08:50:00+08:00',
+  departure_time: `${exampleFlightSearchRequest.date}T06:00:00+07:00`,
+  arrival_time: `${exampleFlightSearchRequest.date}T08:50:00+08:00`,
   duration_minutes: 110,
   stops: 0,
   price: { amount: 1_250_000, currency: 'IDR' },

@@ -6,6 +6,7 @@ import {
   compileValidator,
   exampleFlightResult,
   exampleFlightSearchRequest,
+  exampleSearchDate,
   normaliseSearchRequest,
 } from '../src';
 
@@ -44,6 +45,14 @@ describe('FlightSearchRequest schema', () => {
 describe('normaliseSearchRequest', () => {
   const now = new Date('2025-07-01T23:59:00Z');
 
+  it('accepts the documented example on any day: it is dated from when it is built, not fixed', () => {
+    expect(normaliseSearchRequest(exampleFlightSearchRequest, new Date())).toEqual({ ok: true, value: exampleFlightSearchRequest });
+    for (const day of ['2025-07-01T23:59:00Z', '2031-02-28T00:00:00Z', '2040-12-31T12:00:00Z']) {
+      const today = new Date(day);
+      expect([day, normaliseSearchRequest({ ...exampleFlightSearchRequest, date: exampleSearchDate(today) }, today).ok]).toEqual([day, true]);
+    }
+  });
+
   it('uppercases codes and accepts today and 365 days ahead (UTC)', () => {
     expect(normaliseSearchRequest({ ...exampleFlightSearchRequest, from: 'cgk', to: 'dps', date: '2025-07-01' }, now)).toEqual({
       ok: true,
@@ -55,7 +64,7 @@ describe('normaliseSearchRequest', () => {
   it.each([
     ['yesterday', { date: '2025-06-30' }, 'date'],
     ['366 days ahead', { date: '2026-07-02' }, 'date'],
-    ['the same origin and destination', { to: 'cgk' }, 'to'],
+    ['the same origin and destination', { to: 'cgk', date: '2025-07-10' }, 'to'],
   ])('rejects %s', (_case, change, field) => {
     const result = normaliseSearchRequest({ ...exampleFlightSearchRequest, ...change }, now);
     expect(result.ok).toBe(false);

@@ -24,6 +24,8 @@ const health: FastifyPluginAsync<HealthOptions> = async (app, { checks }) => {
       logLevel: 'warn',
       schema: {
         tags: ['health'],
+        operationId: 'getLiveness',
+        summary: 'Liveness: the process answers',
         response: { 200: { type: 'object', properties: { status: { type: 'string', const: 'ok' } }, required: ['status'] } },
       },
     },
@@ -36,6 +38,8 @@ const health: FastifyPluginAsync<HealthOptions> = async (app, { checks }) => {
       logLevel: 'warn',
       schema: {
         tags: ['health'],
+        operationId: 'getReadiness',
+        summary: "Readiness: every check passes (503 lists each failing check's reason)",
         response: {
           '2xx': { type: 'object', properties: { status: { type: 'string' }, checks: CheckResults }, required: ['status', 'checks'] },
           503: { type: 'object', properties: { status: { type: 'string' }, checks: CheckResults }, required: ['status', 'checks'] },

@@ -1,5 +1,7 @@
 import fastifySwagger, { type SwaggerTransformObject } from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { TSchema } from '@sinclair/typebox';
+import { Journey, JourneyChangeEvent, SearchEvent } from '@skyway/contracts';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import { readFileSync } from 'node:fs';
@@ -22,22 +24,92 @@ service token \`JOURNEY_API_TOKEN\` (actor \`service\`). Every change records it
 single-use \`?ticket=\` from \`POST /api/journeys/stream-tickets\`. Concurrent segment updates are never lost:
 a write that cannot commit after its bounded retries is a 409 \`JOURNEY_CONFLICT\` with \`Retry-After\`.`;
 
-/** An operation as far as responses go (path items also hold parameters and servers). */
-type PathItem = Record<string, { responses?: Record<string, { description?: string }> } | undefined>;
+interface Response {
+  description?: string;
+  headers?: Record<string, unknown>;
+  content?: Record<string, unknown>;
+}
+interface Operation {
+  security?: unknown[];
+  responses?: Record<string, Response>;
+}
+/** A path item's operations (it may also hold parameters and servers, which are not objects with responses). */
+type PathItem = Record<string, Operation | undefined>;
 
 /**
- * Responses are described by their status's reason phrase (`Accepted`, `Not Found`) where the
- * route gives no description, instead of the generator's `Default Response` on every one.
+ * The `data:` payloads of the SSE routes, as named components their responses link to. OpenAPI
+ * 3.1 cannot type an event stream (3.2's `itemSchema` can, but validators, linters and generators
+ * do not read it yet), so an SSE response is documented as a string and names its event schemas.
  */
-const describeResponses: SwaggerTransformObject = (generated) => {
+const SSE_EVENT_SCHEMAS: readonly TSchema[] = [SearchEvent, Journey, JourneyChangeEvent];
+
+/** Seconds a refused client should wait: every 429 and 503 of the API carries it (a readiness probe's 503 does not). */
+const RETRY_AFTER_HEADER = {
+  description: 'Seconds to wait before retrying',
+  required: true,
+  schema: { type: 'string', pattern: '^[0-9]+$' },
+};
+
+/**
+ * A request not fully received within REQUEST_TIMEOUT_MS is answered by Fastify's client-error
+ * handler on the socket, before any route (so in its own shape, not the API's), on every route.
+ */
+const REQUEST_TIMEOUT_RESPONSE: Response = {
+  description: 'The request (headers or body) did not arrive within `REQUEST_TIMEOUT_MS`; the connection is closed',
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object',
+        required: ['error', 'message', 'statusCode'],
+        properties: { error: { type: 'string' }, message: { type: 'string' }, statusCode: { type: 'integer', const: 408 } },
+      },
+    },
+  },
+};
+
+/**
+ * Adds `schema` (a contract schema with an `$id`) to `components` under that name; every schema
+ * nested in it that has an `$id` of its own becomes a `$ref` to its own component.
+ */
+function addComponent(components: Record<string, unknown>, schema: TSchema): void {
+  const inline = (node: unknown, isRoot: boolean): unknown => {
+    if (Array.isArray(node)) return node.map((item) => inline(item, false));
+    if (typeof node !== 'object' || node === null) return node;
+    const { $id, ...rest } = node as Record<string, unknown>;
+    const converted = Object.fromEntries(Object.entries(rest).map(([key, value]) => [key, inline(value, false)]));
+    if (typeof $id !== 'string') return converted;
+    components[$id] ??= converted;
+    return isRoot ? converted : { $ref: `#/components/schemas/${$id}` };
+  };
+  // JSON round trip: drops TypeBox's symbol keys.
+  inline(JSON.parse(JSON.stringify(schema)), true);
+}
+
+/**
+ * What the route schemas cannot say, applied to the generated document:
+ * - responses are described by their status's reason phrase (`Accepted`, `Not Found`) where the
+ *   route gives no description, instead of the generator's `Default Response` on every one;
+ * - an operation that declares no security is anonymous (`security: []`), said explicitly;
+ * - every operation may be answered 408, and every 429 and 503 of the API carries `Retry-After`;
+ * - the SSE routes' event payloads are components.
+ */
+const completeDocument: SwaggerTransformObject = (generated) => {
   const document = 'openapiObject' in generated ? generated.openapiObject : generated.swaggerObject;
-  for (const pathItem of Object.values(document.paths ?? {}) as PathItem[]) {
+  for (const [path, pathItem] of Object.entries(document.paths ?? {}) as Array<[string, PathItem]>) {
     for (const operation of Object.values(pathItem)) {
-      for (const [status, response] of Object.entries(operation?.responses ?? {})) {
+      if (operation?.responses === undefined) continue;
+      operation.security ??= [];
+      operation.responses['408'] ??= { ...REQUEST_TIMEOUT_RESPONSE };
+      for (const [status, response] of Object.entries(operation.responses)) {
         if (response.description === 'Default Response') response.description = STATUS_CODES[status] ?? (status === '2XX' ? 'Success' : status);
+        const refused = status === '429' || status === '503';
+        if (refused && path.startsWith('/api/')) response.headers = { 'Retry-After': RETRY_AFTER_HEADER, ...response.headers };
       }
     }
   }
+  const openapi = document as { components?: { schemas?: Record<string, unknown> } };
+  const components = ((openapi.components ??= {}).schemas ??= {});
+  for (const schema of SSE_EVENT_SCHEMAS) addComponent(components, schema);
   return document;
 };
 
@@ -54,7 +126,15 @@ const openApi: FastifyPluginAsync = async (app) => {
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Skyway API', version, description: DESCRIPTION },
+      info: {
+        title: 'Skyway API',
+        version,
+        description: DESCRIPTION,
+        // No open-source licence: the packages are private (npm's UNLICENSED), stated in SPDX's form for a licence of one's own.
+        license: { name: 'Proprietary: all rights reserved', identifier: 'LicenseRef-Skyway-Proprietary' },
+      },
+      // Relative: the API is wherever this document was fetched from (Swagger UI, generated clients given a base URL).
+      servers: [{ url: '/', description: 'The server that serves this document' }],
       tags: [
         { name: 'flights', description: 'Flight search: start one, follow it over SSE, or poll it' },
         { name: 'journeys', description: "Booked journeys and their segments' live statuses" },
@@ -76,7 +156,7 @@ const openApi: FastifyPluginAsync = async (app) => {
     hideUntagged: true,
     // Shared schemas become components named by their contracts `$id` (`FlightResult`), not `def-3`.
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
-    transformObject: describeResponses,
+    transformObject: completeDocument,
   });
   await app.register(fastifySwaggerUi, {
     routePrefix: DOCS_PATH,

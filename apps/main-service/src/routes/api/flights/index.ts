@@ -4,14 +4,15 @@ import {
   ErrorEnvelope,
   FlightSearchAccepted,
   FlightSearchRequest,
+  IdempotencyKeyHeader,
   normaliseSearchRequest,
-  SearchEvent,
   SearchId,
   SearchSnapshot,
   STREAMS,
+  unquoteIdempotencyKey,
 } from '@skyway/contracts';
 import { RedisUnavailableError } from '@skyway/redis-connection';
-import { isTerminal, parseLastEventId, searchView, type SearchState } from '@skyway/search-state';
+import { isTerminal, parseLastEventId, SearchIdempotency, searchView, type SearchQuery, type SearchState } from '@skyway/search-state';
 import { sseConnectionMetrics, withProducerSpan } from '@skyway/telemetry';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
@@ -21,9 +22,12 @@ import { encodeEvents, type SseSink } from '../../../search/search-fanout';
 
 export interface FlightsRoutesOptions {
   readonly config: MainServiceConfig;
+  /** Sent as the stream's `retry:` field: how long a client waits before reconnecting. */
+  readonly sseRetryMs: number;
 }
 
 const SearchParams = Type.Object({ search_id: SearchId }, { additionalProperties: false });
+const SearchRequestHeaders = Type.Object({ 'idempotency-key': Type.Optional(IdempotencyKeyHeader) });
 
 /** A viewer whose socket buffers more than this is too slow to keep: it is dropped and may resume. */
 export const MAX_SSE_BUFFERED_BYTES = 1_048_576;
@@ -69,12 +73,29 @@ function bindSearchId(request: FastifyRequest, reply: FastifyReply, searchId: st
  * The flight search API (SPEC §3): start a search, follow it over SSE, or poll its snapshot.
  * Payload schemas come from @skyway/contracts; validation errors become the 400 envelope.
  */
-const flightsRoutes: FastifyPluginAsyncTypebox<FlightsRoutesOptions> = async (app, { config }) => {
+const flightsRoutes: FastifyPluginAsyncTypebox<FlightsRoutesOptions> = async (app, { config, sseRetryMs }) => {
   const openStreams = sseConnectionMetrics(app.metricsRegistry).stream('search');
   app.addHook('preHandler', async (request, reply) => {
     const { search_id: searchId } = request.params as { search_id?: string };
     if (searchId !== undefined) bindSearchId(request, reply, searchId);
   });
+
+  const idempotency = new SearchIdempotency({ commands: app.redis, keyPrefix: config.redisKeyPrefix });
+
+  /** Stores the search and publishes its request; resolves to when the search expires (epoch ms). */
+  async function startSearch(query: SearchQuery, searchId: string, request: FastifyRequest): Promise<number> {
+    // The entry carries this span's context, so the provider's processing joins the request's trace.
+    const state = await withProducerSpan(STREAMS.searchRequested, (trace) =>
+      app.searchStore.create(query, { searchId, now: app.now(), timeoutMs: config.searchTimeoutMs, ttlMs: config.searchTtlMs, trace }),
+    );
+    request.log.info(query, 'search submitted');
+    return state.expires_at;
+  }
+
+  function sendAccepted(reply: FastifyReply, searchId: string): FastifyReply {
+    const body: FlightSearchAccepted = { success: true, message: 'Search request submitted', data: { search_id: searchId, status: 'processing' } };
+    return reply.code(202).header('location', streamPath(searchId)).send(body);
+  }
 
   app.post(
     '/api/flights/search',
@@ -83,27 +104,53 @@ const flightsRoutes: FastifyPluginAsyncTypebox<FlightsRoutesOptions> = async (ap
       config: { rateLimit: { max: config.searchRateLimit.max, timeWindow: config.searchRateLimit.windowMs } },
       schema: {
         tags: ['flights'],
+        operationId: 'startFlightSearch',
         summary: 'Start a flight search',
+        description:
+          'Answers 202 at once; follow the `Location` (the SSE stream) or poll the snapshot. ' +
+          'With an `Idempotency-Key`, a retry of a request whose answer was lost returns the same `search_id` ' +
+          `and \`Location\` for as long as the search is readable (\`SEARCH_TTL_MS\`, one hour by default), on any replica.`,
+        headers: SearchRequestHeaders,
         body: FlightSearchRequest,
-        response: { 202: FlightSearchAccepted, 400: ErrorEnvelope, 429: ErrorEnvelope, 503: ErrorEnvelope },
+        response: {
+          202: { ...FlightSearchAccepted, headers: { Location: Type.String({ description: 'The search’s SSE stream, `/api/flights/search/{search_id}/stream`' }) } },
+          400: ErrorEnvelope,
+          409: { ...ErrorEnvelope, description: 'A request with this `Idempotency-Key` is still starting its search: retry after `Retry-After` seconds' },
+          413: ErrorEnvelope,
+          415: ErrorEnvelope,
+          422: { ...ErrorEnvelope, description: 'This `Idempotency-Key` was used with a different request body' },
+          429: ErrorEnvelope,
+          503: ErrorEnvelope,
+        },
       },
     },
     async (request, reply) => {
       const normalised = normaliseSearchRequest(request.body, app.now());
       if (!normalised.ok) return sendEnvelope(reply, 400, 'Invalid request', normalised.error);
-      const searchId = randomUUID();
-      bindSearchId(request, reply, searchId);
-      // The entry carries this span's context, so the provider's processing joins the request's trace.
-      await withProducerSpan(STREAMS.searchRequested, (trace) =>
-        app.searchStore.create(normalised.value, { searchId, now: app.now(), timeoutMs: config.searchTimeoutMs, ttlMs: config.searchTtlMs, trace }),
-      );
-      request.log.info(normalised.value, 'search submitted');
-      const body: FlightSearchAccepted = {
-        success: true,
-        message: 'Search request submitted',
-        data: { search_id: searchId, status: 'processing' },
+      const start = async (searchId: string): Promise<number> => {
+        bindSearchId(request, reply, searchId);
+        return startSearch(normalised.value, searchId, request);
       };
-      return reply.code(202).header('location', streamPath(searchId)).send(body);
+      const header = request.headers['idempotency-key'];
+      if (header === undefined) {
+        const searchId = randomUUID();
+        await start(searchId);
+        return sendAccepted(reply, searchId);
+      }
+      const outcome = await idempotency.startOnce(unquoteIdempotencyKey(header), normalised.value, randomUUID(), start);
+      switch (outcome.kind) {
+        case 'started':
+          return sendAccepted(reply, outcome.searchId);
+        case 'replayed':
+          bindSearchId(request, reply, outcome.searchId);
+          request.log.info('search request replayed (Idempotency-Key)');
+          return sendAccepted(reply, outcome.searchId);
+        case 'in-progress':
+          reply.header('retry-after', '1');
+          return sendEnvelope(reply, 409, 'A request with this Idempotency-Key is still being processed; retry shortly');
+        case 'mismatch':
+          return sendEnvelope(reply, 422, 'This Idempotency-Key was used with a different search request; use a new key for a new search');
+      }
     },
   );
 
@@ -112,9 +159,10 @@ const flightsRoutes: FastifyPluginAsyncTypebox<FlightsRoutesOptions> = async (ap
     {
       schema: {
         tags: ['flights'],
+        operationId: 'getFlightSearch',
         summary: 'The current state of a search (for clients that poll)',
         params: SearchParams,
-        response: { 200: SearchSnapshot, 400: ErrorEnvelope, 404: ErrorEnvelope, 503: ErrorEnvelope },
+        response: { 200: SearchSnapshot, 400: ErrorEnvelope, 404: ErrorEnvelope, 414: ErrorEnvelope, 503: ErrorEnvelope },
       },
     },
     async (request, reply) => {
@@ -130,18 +178,37 @@ const flightsRoutes: FastifyPluginAsyncTypebox<FlightsRoutesOptions> = async (ap
       sse: 'only',
       schema: {
         tags: ['flights'],
+        operationId: 'followFlightSearch',
         summary: 'Follow a search over Server-Sent Events',
         description:
           'Events carry `id: <n>`; reconnect with `Last-Event-ID` to resume without gaps or duplicates. ' +
           '`processing` (cumulative results), then `completed` with results and `completed` with `total_results`, ' +
-          'or `failed` with `{code, message}`; then the server ends the stream.',
+          'or `failed` with `{code, message}`; then the server ends the stream. A reconnect to a finished search whose ' +
+          'final event the client has is answered 204, which stops every standard `EventSource`.\n\n' +
+          'A standard `EventSource` also gives up for good on a 429 (too many streams from this client) or a 503 (the server ' +
+          'is at capacity, or storage is unreachable): a client should then wait `Retry-After` seconds and open a new ' +
+          '`EventSource` with the same URL (it gets everything again, or poll `GET /api/flights/search/{search_id}`).',
         params: SearchParams,
         response: {
-          200: { description: 'An event stream; each event is a default `message` whose `data:` is one of these', content: { 'text/event-stream': { schema: SearchEvent } } },
+          200: {
+            description: 'An event stream; each event is a default `message` whose `data:` is one `SearchEvent`',
+            content: {
+              'text/event-stream': {
+                schema: Type.String({
+                  description:
+                    'Server-Sent Events: a `retry:` field (milliseconds to wait before reconnecting), then events of `id:` and `data:` lines; ' +
+                    'each `data:` is one JSON [SearchEvent](#/components/schemas/SearchEvent)',
+                }),
+              },
+            },
+          },
+          204: Type.Null({ description: 'The search is finished and `Last-Event-ID` is at or past its final event: nothing more will come, stop reconnecting' }),
           400: ErrorEnvelope,
           404: ErrorEnvelope,
-          429: ErrorEnvelope,
-          503: ErrorEnvelope,
+          406: { ...ErrorEnvelope, description: 'The request’s `Accept` refuses `text/event-stream`' },
+          414: ErrorEnvelope,
+          429: { ...ErrorEnvelope, description: 'Too many open streams from this client (`SSE_MAX_STREAMS_PER_CLIENT`)' },
+          503: { ...ErrorEnvelope, description: 'The server is at its stream capacity (`SSE_MAX_STREAMS`) or storage is unreachable' },
         },
       },
     },
@@ -161,16 +228,24 @@ const flightsRoutes: FastifyPluginAsyncTypebox<FlightsRoutesOptions> = async (ap
         subscription.close();
         return sendEnvelope(reply, 404, 'Search not found');
       }
+      const lastEventId = parseLastEventId(request.headers['last-event-id']);
+      // A finished search whose final event the client has: 204 tells every conforming EventSource to stop.
+      if (isTerminal(state) && lastEventId >= state.seq) {
+        subscription.close();
+        return reply.code(204).send(null);
+      }
       reply.sse.keepAlive();
       reply.sse.onClose(() => subscription.close());
       reply.sse.sendHeaders();
       // A client already gone has run the close callbacks: count only a stream still open.
-      if (reply.sse.isConnected) reply.sse.onClose(openStreams.onOpen());
+      if (reply.sse.isConnected) {
+        reply.raw.write(`retry: ${sseRetryMs}\n\n`);
+        reply.sse.onClose(openStreams.onOpen());
+      }
       request.log.info({ status: state.status }, 'search stream opened');
-      subscription.start(encodeEvents(searchView(state)), parseLastEventId(request.headers['last-event-id']));
-      // A finished search whose events the client already has: nothing to send, end the stream.
-      if (isTerminal(state)) subscription.end();
-      else app.searchFanout.watchDeadline(searchId, state.deadline_at);
+      subscription.start(encodeEvents(searchView(state)), lastEventId);
+      // A finished search's final event ends the stream as it is written; a running one needs its deadline watched.
+      if (!isTerminal(state)) app.searchFanout.watchDeadline(searchId, state.deadline_at);
     },
   );
 };

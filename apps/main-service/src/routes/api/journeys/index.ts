@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import {
+  ErrorEnvelope,
   Journey,
   JourneyErrorBody,
   JourneyHistory,
@@ -16,6 +17,7 @@ import {
 } from '@skyway/contracts';
 import type { ChangeAuthor, UpdateOptions, UpdateOutcome } from '@skyway/journey-store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import fresh from 'fresh';
 import { sendJourneyError, setJourneyErrorHandler } from './error-handler';
 import journeyStream from './stream';
 
@@ -33,11 +35,22 @@ const CachedHeaders = Type.Object({ 'if-none-match': Type.Optional(Type.String()
 
 const etag = (version: number): string => `"${version}"`;
 
-/** `If-Match: "3"` → 3; absent or `*` → no condition. The header's shape was validated by the schema. */
+/** Versions start at 1: asking for this one fails the precondition, with the journey's current ETag. */
+const NO_VERSION = 0;
+
+/**
+ * `If-Match: "3"` → 3; absent or `*` → no condition. If-Match uses the strong comparison (RFC 9110
+ * §13.1.1), under which a weak validator (`W/"3"`) matches nothing: 412. The header's shape was
+ * validated by the schema.
+ */
 function expectedVersion(ifMatch: string | undefined): number | undefined {
+  if (ifMatch?.trim().startsWith('W/')) return NO_VERSION;
   const digits = ifMatch === undefined ? undefined : /\d+/.exec(ifMatch)?.[0];
   return digits === undefined ? undefined : Number(digits);
 }
+
+/** A 304 has no body, so none of a body's headers either (RFC 9110 §8.6, §15.4.5). */
+const sendNotModified = (reply: FastifyReply): FastifyReply => reply.code(304).send();
 
 /** Every update outcome has one HTTP answer: never a silent loss, never a 500. */
 function sendUpdateOutcome(reply: FastifyReply, outcome: UpdateOutcome, committed: (version: number) => unknown): FastifyReply {
@@ -94,8 +107,10 @@ const journeysRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   const authErrors = { 401: JourneyErrorBody, 403: JourneyErrorBody };
-  const errors = { 400: JourneyErrorBody, 404: JourneyErrorBody, 503: JourneyErrorBody, ...authErrors };
-  const writeErrors = { ...errors, 409: JourneyErrorBody, 412: JourneyErrorBody };
+  // A path parameter past the router's length limit is refused before the route, in the app-wide envelope.
+  const errors = { 400: JourneyErrorBody, 404: JourneyErrorBody, 414: ErrorEnvelope, 503: JourneyErrorBody, ...authErrors };
+  const bodyErrors = { 409: JourneyErrorBody, 413: JourneyErrorBody, 415: JourneyErrorBody, ...authErrors };
+  const updateErrors = { ...errors, ...bodyErrors, 412: JourneyErrorBody };
   const readSecurity = [{ bearerAuth: ['journeys:read'] }];
   const writeSecurity = [{ bearerAuth: ['journeys:write'] }];
 
@@ -103,7 +118,13 @@ const journeysRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/journeys',
     {
       onRequest: canRead,
-      schema: { tags: ['journeys'], summary: 'Every journey id', security: readSecurity, response: { 200: JourneyList, 503: JourneyErrorBody, ...authErrors } },
+      schema: {
+        tags: ['journeys'],
+        operationId: 'listJourneys',
+        summary: 'Every journey id',
+        security: readSecurity,
+        response: { 200: JourneyList, 503: JourneyErrorBody, ...authErrors },
+      },
     },
     async () => {
       const journeyIds = await app.journeyStore.list();
@@ -117,6 +138,7 @@ const journeysRoutes: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: canRead,
       schema: {
         tags: ['journeys'],
+        operationId: 'getJourney',
         summary: 'One journey; its ETag is its version',
         security: readSecurity,
         params: JourneyParams,
@@ -128,7 +150,10 @@ const journeysRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const journey = await app.journeyStore.get(request.params.journeyId);
       if (journey === null) return sendJourneyError(reply, 404, { message: `Journey ${request.params.journeyId} not found` });
       reply.header('etag', etag(journey.version));
-      if (request.headers['if-none-match'] === etag(journey.version)) return reply.code(304).send(null);
+      // If-None-Match: weak comparison, lists and `*` (RFC 9110 §13.1.2), as `fresh` implements them. Only
+      // that header is passed: `fresh` also obeys a request's `Cache-Control: no-cache`, which fetch adds to
+      // every conditional request, though it is a directive for caches, not for the origin server.
+      if (fresh({ 'if-none-match': request.headers['if-none-match'] }, { etag: etag(journey.version) })) return sendNotModified(reply);
       return journey;
     },
   );
@@ -139,6 +164,7 @@ const journeysRoutes: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: canRead,
       schema: {
         tags: ['journeys'],
+        operationId: 'getJourneyHistory',
         summary: "The journey's changes, oldest first: who (actor, request id), when, and before → after",
         security: readSecurity,
         params: JourneyParams,
@@ -176,10 +202,11 @@ const journeysRoutes: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: canWrite,
       schema: {
         tags: ['journeys'],
+        operationId: 'createJourney',
         summary: 'Create a journey (version 1)',
         security: writeSecurity,
         body: NewJourney,
-        response: { 201: Journey, ...writeErrors },
+        response: { 201: Journey, 400: JourneyErrorBody, ...bodyErrors, 503: JourneyErrorBody },
       },
     },
     async (request, reply) => {
@@ -202,12 +229,13 @@ const journeysRoutes: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: canWrite,
       schema: {
         tags: ['journeys'],
+        operationId: 'updateSegmentStatus',
         summary: "Set a segment's status",
         security: writeSecurity,
         params: SegmentParams,
         headers: ConditionalHeaders,
         body: UpdateSegmentStatusBody,
-        response: { 200: SegmentStatusUpdated, ...writeErrors },
+        response: { 200: SegmentStatusUpdated, ...updateErrors },
       },
     },
     async (request, reply) => {
@@ -230,12 +258,13 @@ const journeysRoutes: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: canWrite,
       schema: {
         tags: ['journeys'],
+        operationId: 'updateJourneyStatus',
         summary: "Set a journey's status",
         security: writeSecurity,
         params: JourneyParams,
         headers: ConditionalHeaders,
         body: UpdateJourneyStatusBody,
-        response: { 200: JourneyStatusUpdated, ...writeErrors },
+        response: { 200: JourneyStatusUpdated, ...updateErrors },
       },
     },
     async (request, reply) => {

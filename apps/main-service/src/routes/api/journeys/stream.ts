@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { JourneyErrorBody, JourneyId } from '@skyway/contracts';
+import { ErrorEnvelope, JourneyErrorBody, JourneyId } from '@skyway/contracts';
 import { sseConnectionMetrics } from '@skyway/telemetry';
 import type { FastifyReply } from 'fastify';
 import { sendJourneyError } from './error-handler';
@@ -33,6 +33,7 @@ const journeyStream: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: app.requireScope('journeys:read', { streamTicket: true }),
       schema: {
         tags: ['journeys'],
+        operationId: 'followJourney',
         summary: "Follow a journey's changes over Server-Sent Events",
         description: 'Authorization: Bearer, or (for EventSource, which cannot send headers) `?ticket=` from `POST /api/journeys/stream-tickets`.',
         security: [{ bearerAuth: ['journeys:read'] }, { streamTicket: [] }],
@@ -41,11 +42,14 @@ const journeyStream: FastifyPluginAsyncTypebox = async (app) => {
         response: {
           200: {
             description: 'An event stream: event `journey` (the journey now), then one event `change` per committed change; `id:` is the version',
-            // Described, not typed: a union of Journey and JourneyChangeEvent repeats nested `$id`s
-            // (SegmentStatus), which the response serializer's compiler rejects as ambiguous.
+            // A string, as OpenAPI 3.1 tools read an event stream; the payloads are components it links to.
             content: {
               'text/event-stream': {
-                schema: Type.String({ description: '`event: journey` frames carry a `Journey`, `event: change` frames a `JourneyChangeEvent` (JSON)' }),
+                schema: Type.String({
+                  description:
+                    '`event: journey` frames carry a [Journey](#/components/schemas/Journey), ' +
+                    '`event: change` frames a [JourneyChangeEvent](#/components/schemas/JourneyChangeEvent) (JSON)',
+                }),
               },
             },
           },
@@ -53,6 +57,10 @@ const journeyStream: FastifyPluginAsyncTypebox = async (app) => {
           401: JourneyErrorBody,
           403: JourneyErrorBody,
           404: JourneyErrorBody,
+          406: JourneyErrorBody,
+          // A path parameter past the router's length limit is refused before the route, in the app-wide envelope.
+          414: ErrorEnvelope,
+          429: JourneyErrorBody,
           503: JourneyErrorBody,
         },
       },
