@@ -100,7 +100,8 @@ describe('metrics of searches, dead letters and journey updates (real Redis; pro
     expect(delta(providerBefore, providerAfter, 'skyway_supplier_call_duration_seconds_count', unreachable)).toBe(1);
     expect(delta(providerBefore, providerAfter, 'skyway_supplier_call_errors_total', unreachable)).toBe(1);
     expect(sampleValue(providerAfter, 'skyway_supplier_call_errors_total', reached)).toBeUndefined();
-    expect(sampleValue(providerAfter, 'skyway_redis_connections_ready', { connection: 'provider-service:requests-reader' })).toBe(1);
+    // One blocking reader per partition of the request stream.
+    expect(sampleValue(providerAfter, 'skyway_redis_connections_ready', { connection: 'provider-service:requests-reader' })).toBe(keys.searchPartitions.length);
     expect(sampleValue(providerAfter, 'skyway_redis_connections_ready', { connection: 'provider-service:search-transactions' })).toBeGreaterThanOrEqual(1);
 
     // Every replica reads every result, so both measure the search, not only the one streaming it.

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { buildApp, BODY_LIMIT_BYTES } from '../src/app';
+import { startTestIssuer, type TestIssuer } from './support/test-issuer';
 import { parseConfig } from '../src/config';
 
 /**
@@ -99,9 +100,9 @@ interface HeldStream {
 }
 
 /** Opens an SSE stream, waits for its headers and first event (or its whole refusal), and keeps it open. */
-function hold(base: string, path: string, localAddress: string): Promise<HeldStream> {
+function hold(base: string, path: string, localAddress: string, headers: Record<string, string> = {}): Promise<HeldStream> {
   return new Promise((resolve, reject) => {
-    const request = httpRequest(`${base}${path}`, { headers: { accept: 'text/event-stream' }, localAddress }, (response) => {
+    const request = httpRequest(`${base}${path}`, { headers: { accept: 'text/event-stream', ...headers }, localAddress }, (response) => {
       let body = '';
       const done = (): void => resolve({ exchange: { status: response.statusCode ?? 0, headers: response.headers, body }, close: () => request.destroy() });
       response.on('data', (chunk: Buffer) => {
@@ -155,6 +156,8 @@ describe('the OpenAPI document against real traffic: every operation, every stat
   let redis: IsolatedRedis;
   let topology: RedisTopology & { readonly commands: Redis };
   let provider: SearchStore;
+  /** Signs the access tokens of the 403 cases (a valid token without the operation's scope). */
+  let issuer: TestIssuer;
   const apps: FastifyInstance[] = [];
   let document: Document;
   let ajv: Ajv2020;
@@ -167,8 +170,10 @@ describe('the OpenAPI document against real traffic: every operation, every stat
     topology = singleRedisTopology(redis.url, { connectionName: 'test:provider' });
     await waitForReady(topology.commands, 5_000);
     provider = new SearchStore({ topology, keys: redisKeys(redis.prefix), service: 'test-provider' });
+    issuer = await startTestIssuer();
   });
   afterAll(async () => {
+    await issuer.close();
     await Promise.all(apps.splice(0).map((app) => app.close()));
     await provider.close();
     topology.close();
@@ -183,6 +188,7 @@ describe('the OpenAPI document against real traffic: every operation, every stat
         LOG_LEVEL: 'silent',
         SEED_JOURNEYS: 'none',
         JOURNEY_API_TOKEN: TOKEN,
+        ...issuer.env,
         REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
         SEARCH_RATE_LIMIT_MAX: '1000',
         ...env,
@@ -271,6 +277,8 @@ describe('the OpenAPI document against real traffic: every operation, every stat
     const exampleSearchId = String(document.paths['/api/flights/search/{search_id}']?.get?.parameters?.find((parameter) => parameter.name === 'search_id')?.example);
     const json = { 'content-type': 'application/json' };
     const auth = { authorization: `Bearer ${TOKEN}` };
+    const readOnly = { authorization: `Bearer ${await issuer.token('reader', { scopes: ['journeys:read'] })}` };
+    const writeOnly = { authorization: `Bearer ${await issuer.token('writer', { scopes: ['journeys:write'] })}` };
     const sse = { accept: 'text/event-stream' };
     const tooLong = 'a'.repeat(120);
     const oversized = JSON.stringify({ status: 'x'.repeat(BODY_LIMIT_BYTES) });
@@ -323,7 +331,10 @@ describe('the OpenAPI document against real traffic: every operation, every stat
     check('GET /api/flights/search/{search_id}/stream', await send(base, `/api/flights/search/${tooLong}/stream`, { headers: sse }));
 
     // Journeys: the document's example journey is accepted.
+    check('GET /api/journeys', await send(base, '/api/journeys', { headers: auth }));
     check('GET /api/journeys', await send(base, '/api/journeys'));
+    check('GET /api/journeys', await send(base, '/api/journeys', { headers: writeOnly }));
+    check('POST /api/journeys', await send(base, '/api/journeys', { method: 'POST', headers: { ...json, ...readOnly }, body: JSON.stringify(exampleJourney) }));
     check('POST /api/journeys', await send(base, '/api/journeys', { method: 'POST', headers: { ...json, ...auth }, body: JSON.stringify(exampleJourney) }));
     check('POST /api/journeys', await send(base, '/api/journeys', { method: 'POST', headers: { ...json, ...auth }, body: JSON.stringify(exampleJourney) }));
     check('POST /api/journeys', await send(base, '/api/journeys', { method: 'POST', headers: { ...json, ...auth }, body: '{}' }));
@@ -332,12 +343,28 @@ describe('the OpenAPI document against real traffic: every operation, every stat
     check('POST /api/journeys', await send(base, '/api/journeys', { method: 'POST', headers: { 'content-type': 'application/xml', ...auth }, body: '<journey/>' }));
 
     const journeyPath = `/api/journeys/${exampleJourney.id}`;
-    const fetched = await send(base, journeyPath);
+    const fetched = await send(base, journeyPath, { headers: auth });
     check('GET /api/journeys/{journeyId}', fetched);
-    check('GET /api/journeys/{journeyId}', await send(base, journeyPath, { headers: { 'if-none-match': String(fetched.headers.etag) } }));
-    check('GET /api/journeys/{journeyId}', await send(base, '/api/journeys/not*an*id'));
-    check('GET /api/journeys/{journeyId}', await send(base, '/api/journeys/JRN-UNKNOWN'));
-    check('GET /api/journeys/{journeyId}', await send(base, `/api/journeys/${tooLong}`));
+    check('GET /api/journeys/{journeyId}', await send(base, journeyPath, { headers: { ...auth, 'if-none-match': String(fetched.headers.etag) } }));
+    check('GET /api/journeys/{journeyId}', await send(base, '/api/journeys/not*an*id', { headers: auth }));
+    check('GET /api/journeys/{journeyId}', await send(base, '/api/journeys/JRN-UNKNOWN', { headers: auth }));
+    check('GET /api/journeys/{journeyId}', await send(base, `/api/journeys/${tooLong}`, { headers: auth }));
+    check('GET /api/journeys/{journeyId}', await send(base, journeyPath));
+    check('GET /api/journeys/{journeyId}', await send(base, journeyPath, { headers: writeOnly }));
+
+    for (const [headers, path] of [
+      [auth, `${journeyPath}/history`],
+      [auth, '/api/journeys/not*an*id/history'],
+      [auth, '/api/journeys/JRN-UNKNOWN/history'],
+      [auth, `/api/journeys/${tooLong}/history`],
+      [{}, `${journeyPath}/history`],
+      [writeOnly, `${journeyPath}/history`],
+    ] as const) {
+      check('GET /api/journeys/{journeyId}/history', await send(base, path, { headers }));
+    }
+    for (const headers of [auth, {}, writeOnly]) {
+      check('POST /api/journeys/stream-tickets', await send(base, '/api/journeys/stream-tickets', { method: 'POST', headers }));
+    }
 
     const segmentId = exampleJourney.segments[0]?.segmentId ?? '';
     const writes: Array<[string, string, string]> = [
@@ -348,6 +375,7 @@ describe('the OpenAPI document against real traffic: every operation, every stat
       check(operation, await send(base, path, { method: 'PUT', headers: { ...json, ...auth }, body }));
       check(operation, await send(base, path, { method: 'PUT', headers: { ...json, ...auth }, body: '{"status":"Teleported"}' }));
       check(operation, await send(base, path, { method: 'PUT', headers: json, body }));
+      check(operation, await send(base, path, { method: 'PUT', headers: { ...json, ...readOnly }, body }));
       check(operation, await send(base, path.replace(exampleJourney.id, 'JRN-UNKNOWN'), { method: 'PUT', headers: { ...json, ...auth }, body }));
       check(operation, await send(base, path, { method: 'PUT', headers: { ...json, ...auth, 'if-match': '"99"' }, body }));
       check(operation, await send(base, path, { method: 'PUT', headers: { ...json, ...auth }, body: oversized }));
@@ -359,13 +387,15 @@ describe('the OpenAPI document against real traffic: every operation, every stat
       await send(base, `${journeyPath}/segments/SEG-UNKNOWN/status`, { method: 'PUT', headers: { ...json, ...auth }, body: '{"status":"Boarding"}' }),
     );
 
-    const journeyStream = await hold(base, `${journeyPath}/stream`, freshClient());
+    const journeyStream = await hold(base, `${journeyPath}/stream`, freshClient(), auth);
     journeyStream.close();
     check('GET /api/journeys/{journeyId}/stream', journeyStream.exchange);
-    check('GET /api/journeys/{journeyId}/stream', await send(base, '/api/journeys/not*an*id/stream', { headers: sse }));
-    check('GET /api/journeys/{journeyId}/stream', await send(base, '/api/journeys/JRN-UNKNOWN/stream', { headers: sse }));
-    check('GET /api/journeys/{journeyId}/stream', await send(base, `${journeyPath}/stream`, { headers: { accept: 'application/json' } }));
-    check('GET /api/journeys/{journeyId}/stream', await send(base, `/api/journeys/${tooLong}/stream`, { headers: sse }));
+    check('GET /api/journeys/{journeyId}/stream', await send(base, '/api/journeys/not*an*id/stream', { headers: { ...sse, ...auth } }));
+    check('GET /api/journeys/{journeyId}/stream', await send(base, '/api/journeys/JRN-UNKNOWN/stream', { headers: { ...sse, ...auth } }));
+    check('GET /api/journeys/{journeyId}/stream', await send(base, `${journeyPath}/stream`, { headers: { accept: 'application/json', ...auth } }));
+    check('GET /api/journeys/{journeyId}/stream', await send(base, `/api/journeys/${tooLong}/stream`, { headers: { ...sse, ...auth } }));
+    check('GET /api/journeys/{journeyId}/stream', await send(base, `${journeyPath}/stream`, { headers: sse }));
+    check('GET /api/journeys/{journeyId}/stream', await send(base, `${journeyPath}/stream`, { headers: { ...sse, ...writeOnly } }));
 
     check('GET /health/live', await send(base, '/health/live'));
     check('GET /health/ready', await send(base, '/health/ready'));
@@ -379,10 +409,10 @@ describe('the OpenAPI document against real traffic: every operation, every stat
     check('GET /api/flights/search/{search_id}/stream', held[0]?.exchange ?? { status: 0, headers: {}, body: '' });
     try {
       check('GET /api/flights/search/{search_id}/stream', await send(capped.base, searchStream, { headers: sse, localAddress: greedy }));
-      check('GET /api/journeys/{journeyId}/stream', await send(capped.base, `${journeyPath}/stream`, { headers: sse, localAddress: greedy }));
+      check('GET /api/journeys/{journeyId}/stream', await send(capped.base, `${journeyPath}/stream`, { headers: { ...sse, ...auth }, localAddress: greedy }));
       held.push(await hold(capped.base, searchStream, freshClient()));
       check('GET /api/flights/search/{search_id}/stream', await send(capped.base, searchStream, { headers: sse }));
-      check('GET /api/journeys/{journeyId}/stream', await send(capped.base, `${journeyPath}/stream`, { headers: sse }));
+      check('GET /api/journeys/{journeyId}/stream', await send(capped.base, `${journeyPath}/stream`, { headers: { ...sse, ...auth } }));
     } finally {
       held.forEach((stream) => stream.close());
     }
@@ -398,11 +428,13 @@ describe('the OpenAPI document against real traffic: every operation, every stat
     check('POST /api/flights/search', await send(down.base, '/api/flights/search', { method: 'POST', headers: json, body: exampleSearch }));
     check('GET /api/flights/search/{search_id}', await send(down.base, `/api/flights/search/${searchId}`));
     check('GET /api/flights/search/{search_id}/stream', await send(down.base, `/api/flights/search/${searchId}/stream`, { headers: sse }));
-    check('GET /api/journeys', await send(down.base, '/api/journeys'));
-    check('GET /api/journeys/{journeyId}', await send(down.base, journeyPath));
+    check('GET /api/journeys', await send(down.base, '/api/journeys', { headers: auth }));
+    check('GET /api/journeys/{journeyId}', await send(down.base, journeyPath, { headers: auth }));
+    check('GET /api/journeys/{journeyId}/history', await send(down.base, `${journeyPath}/history`, { headers: auth }));
+    check('POST /api/journeys/stream-tickets', await send(down.base, '/api/journeys/stream-tickets', { method: 'POST', headers: auth }));
     check('POST /api/journeys', await send(down.base, '/api/journeys', { method: 'POST', headers: { ...json, ...auth }, body: JSON.stringify({ ...exampleJourney, id: 'JRN-DOWN' }) }));
     for (const [operation, path, body] of writes) check(operation, await send(down.base, path, { method: 'PUT', headers: { ...json, ...auth }, body }));
-    check('GET /api/journeys/{journeyId}/stream', await send(down.base, `${journeyPath}/stream`, { headers: sse }));
+    check('GET /api/journeys/{journeyId}/stream', await send(down.base, `${journeyPath}/stream`, { headers: { ...sse, ...auth } }));
     check('GET /health/ready', await send(down.base, '/health/ready'));
 
     // Every operation: a request that never finishes arriving is answered 408 by Node.

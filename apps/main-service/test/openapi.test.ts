@@ -129,7 +129,7 @@ describe('OpenAPI document and docs UI', () => {
       }
     }
     expect(new Set(operations.map((operation) => operation.operationId)).size).toBe(operations.length);
-    expect(operations.length).toBe(11);
+    expect(operations.length).toBe(13);
     // The demo page's files and the docs UI are not API routes.
     expect(Object.keys(document.paths).filter((path) => !path.startsWith('/api/') && !path.startsWith('/health/'))).toEqual([]);
   });

@@ -163,7 +163,7 @@ describe('resource hygiene (in process, a private Redis)', () => {
     };
     for (let index = 0; index < 12; index += 1) await cycle(index);
     await eventually('warm-up streams released', async () => main.sseStreams.stats().open === 0 && (await openSockets(main)) === 0);
-    await eventually('warm-up journeys unwatched', () => main.journeyFeed.watchedJourneys === 0);
+    await eventually('warm-up journeys unwatched, their partitions no longer read', () => main.journeyFeed.watchedJourneys === 0 && main.journeyFeed.readingPartitions === 0);
     await eventually('idle pooled connections closed', async () => (await appConnections())['main-service:journey-tx'] === undefined);
     const baseline = { ...snapshot(main), connections: await appConnections(), timers: timers() };
     expect(baseline.sseSlots).toEqual({ open: 0, clients: 0 });
@@ -171,7 +171,7 @@ describe('resource hygiene (in process, a private Redis)', () => {
     await forEachConcurrently(Array.from({ length: 1_000 }, (_, index) => index), 10, cycle);
 
     await eventually('every stream released', async () => main.sseStreams.stats().open === 0 && (await openSockets(main)) === 0);
-    await eventually('every journey unwatched', () => main.journeyFeed.watchedJourneys === 0);
+    await eventually('every journey unwatched, its partition no longer read', () => main.journeyFeed.watchedJourneys === 0 && main.journeyFeed.readingPartitions === 0);
     const { connections, timers: baselineTimers, ...counts } = baseline;
     expect(snapshot(main)).toEqual(counts);
     await eventually('idle pooled connections closed', async () => (await appConnections())['main-service:journey-tx'] === undefined);

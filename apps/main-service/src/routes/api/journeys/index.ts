@@ -185,6 +185,7 @@ const journeysRoutes: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: canRead,
       schema: {
         tags: ['journeys'],
+        operationId: 'createStreamTicket',
         summary: 'A single-use ticket for one journey stream (for EventSource, which cannot send Authorization)',
         security: readSecurity,
         response: { 201: StreamTicket, 503: JourneyErrorBody, ...authErrors },
