@@ -1,5 +1,5 @@
 import { redisKeys, type RedisKeys } from '@skyway/contracts';
-import { RepeatedFailureFilter, createRedisClient, pingRedis } from '@skyway/redis-connection';
+import { RedisFailureLog, createRedisClient, pingRedis } from '@skyway/redis-connection';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
 import type Redis from 'ioredis';
@@ -20,16 +20,13 @@ export interface RedisPluginOptions {
 }
 
 const redisConnection: FastifyPluginAsync<RedisPluginOptions> = async (app, options) => {
-  const failures = new RepeatedFailureFilter();
   const redis = createRedisClient(options.url, {
     connectionName: `${options.service}:commands`,
-    onError: (error) => {
-      if (failures.isNew(error)) app.log.warn({ err: error }, 'redis connection error');
-    },
+    onError: (error) => failures.failed(error),
   });
+  const failures = new RedisFailureLog({ logger: app.log, failure: 'redis connection error', recovery: 'redis connection recovered', server: redis });
   redis.on('ready', () => {
-    failures.reset();
-    app.log.info('redis connection ready');
+    if (!failures.recovered()) app.log.info('redis connection ready');
   });
   app.decorate('redis', redis);
   app.decorate('redisKeys', redisKeys(options.keyPrefix));

@@ -1,5 +1,5 @@
 import type { StreamCodec } from '@skyway/contracts';
-import { RepeatedFailureFilter, isRedisUnavailableError } from '@skyway/redis-connection';
+import { RedisFailureLog, isRedisUnavailableError } from '@skyway/redis-connection';
 import type Redis from 'ioredis';
 import type { ChainableCommander } from 'ioredis';
 
@@ -145,7 +145,7 @@ export class StreamConsumer<T> {
   private loop: Promise<void> | undefined;
   private wakeLoop: (() => void) | undefined;
   private blockingClientId: number | undefined;
-  private readonly readFailures = new RepeatedFailureFilter();
+  private readonly readFailures: RedisFailureLog;
 
   constructor(options: StreamConsumerOptions<T>) {
     this.options = options;
@@ -159,6 +159,13 @@ export class StreamConsumer<T> {
     this.logger = options.logger ?? noopLogger;
     this.entryLogFields = options.entryLogFields ?? (() => ({}));
     this.observer = options.observer ?? {};
+    this.readFailures = new RedisFailureLog({
+      logger: this.logger,
+      failure: 'stream read failed; retrying',
+      recovery: 'stream read recovered',
+      fields: { stream: options.stream, group: options.group },
+      server: options.blocking,
+    });
   }
 
   /** True once the group exists and the last read succeeded: the readiness check. */
@@ -241,7 +248,7 @@ export class StreamConsumer<T> {
           }
         }
         retryMs = STREAM_CONSUMER_DEFAULTS.retryMinMs;
-        this.readFailures.reset();
+        this.readFailures.recovered();
       } catch (error) {
         if (!this.running) break;
         const failure = error as Error;
@@ -256,7 +263,7 @@ export class StreamConsumer<T> {
           continue;
         }
         this.joined = this.joined && !isRedisUnavailableError(failure);
-        if (this.readFailures.isNew(failure)) this.logger.warn({ err: failure, stream, group }, 'stream read failed; retrying');
+        this.readFailures.failed(failure);
         await sleep(retryMs);
         retryMs = Math.min(retryMs * 2, STREAM_CONSUMER_DEFAULTS.retryMaxMs);
       }

@@ -1,4 +1,4 @@
-import { RepeatedFailureFilter, createRedisClient, waitForReady } from '@skyway/redis-connection';
+import { RedisFailureLog, createRedisClient, waitForReady } from '@skyway/redis-connection';
 import {
   isOverdue,
   searchResultCodec,
@@ -79,14 +79,17 @@ const flightSearch: FastifyPluginAsync<FlightSearchOptions> = async (app, { conf
     return (await store.change(searchId, { kind: 'deadline' }, { now: app.now() }))?.state ?? null;
   }
 
+  // One log for the checks of every search: an outage fails them all for the same cause.
+  const deadlineFailures = new RedisFailureLog({ logger: log, failure: 'deadline checks failed; retrying', recovery: 'deadline checks recovered', server: app.redis });
   async function enforceDeadline(searchId: string): Promise<void> {
     try {
       const state = await currentSearchState(searchId);
+      deadlineFailures.recovered();
       if (state === null) fanout.endLost(searchId);
       else if (state.status === 'processing') fanout.watchDeadline(searchId, state.deadline_at);
       else fanout.publish(searchView(state));
     } catch (error) {
-      log.warn({ err: error, search_id: searchId }, 'deadline check failed; retrying');
+      deadlineFailures.failed(error);
       fanout.watchDeadline(searchId, app.now().getTime() + DEADLINE_RETRY_MS);
     }
   }
@@ -97,14 +100,13 @@ const flightSearch: FastifyPluginAsync<FlightSearchOptions> = async (app, { conf
     ...(observer ? { observer } : {}),
   });
 
-  const readerFailures = new RepeatedFailureFilter();
   const blocking = createRedisClient(config.redisUrl, {
     connectionName: 'main-service:results-reader',
     blocking: true,
-    onError: (error) => {
-      if (readerFailures.isNew(error)) log.warn({ err: error }, 'redis reader connection error');
-    },
+    onError: (error) => readerFailures.failed(error),
   });
+  const readerFailures = new RedisFailureLog({ logger: log, failure: 'redis reader connection error', recovery: 'redis reader connection recovered', server: blocking });
+  blocking.on('ready', () => readerFailures.recovered());
   connections.watch(blocking);
   const reader = new ResultStreamReader({
     blocking,

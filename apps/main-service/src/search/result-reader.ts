@@ -1,4 +1,4 @@
-import { RepeatedFailureFilter } from '@skyway/redis-connection';
+import { RedisFailureLog } from '@skyway/redis-connection';
 import type Redis from 'ioredis';
 
 /** The subset of a pino logger the reader writes to. */
@@ -61,7 +61,13 @@ export class ResultStreamReader {
   private async run(): Promise<void> {
     const { blocking, stream, logger } = this.options;
     let retryMs = RETRY_MIN_MS;
-    const failures = new RepeatedFailureFilter();
+    const failures = new RedisFailureLog({
+      logger,
+      failure: 'results stream read failed; retrying',
+      recovery: 'results stream read recovered',
+      fields: { stream },
+      server: blocking,
+    });
     while (this.running) {
       try {
         if (this.lastId === undefined) {
@@ -77,10 +83,10 @@ export class ResultStreamReader {
           this.options.onEntries(entries);
         }
         retryMs = RETRY_MIN_MS;
-        failures.reset();
+        failures.recovered();
       } catch (error) {
         if (!this.running) break;
-        if (failures.isNew(error as Error)) logger.warn({ err: error, stream }, 'results stream read failed; retrying');
+        failures.failed(error);
         await sleep(retryMs);
         retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
       }

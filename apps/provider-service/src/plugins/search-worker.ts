@@ -1,5 +1,5 @@
 import { PROVIDER_GROUP, SearchRequestedMessage, STREAMS, createStreamCodec } from '@skyway/contracts';
-import { RepeatedFailureFilter, createRedisClient, waitForReady } from '@skyway/redis-connection';
+import { RedisFailureLog, createRedisClient, waitForReady } from '@skyway/redis-connection';
 import { SearchStore } from '@skyway/search-state';
 import { DEFAULT_SHUTDOWN_DEADLINE_MS } from '@skyway/service-runtime';
 import { StreamConsumer, type StreamConsumerObserver } from '@skyway/stream-consumer';
@@ -54,14 +54,13 @@ function requestLogFields(fields: readonly string[]): { search_id?: string; trac
 const searchWorker: FastifyPluginAsync<SearchWorkerOptions> = async (app, { config, now, observer }) => {
   const log = app.log.child({ component: 'search-worker' });
   const connections = redisConnectionMetrics(app.metricsRegistry);
-  const readerFailures = new RepeatedFailureFilter();
   const blocking = createRedisClient(config.redisUrl, {
     connectionName: 'provider-service:requests-reader',
     blocking: true,
-    onError: (error) => {
-      if (readerFailures.isNew(error)) log.warn({ err: error }, 'redis reader connection error');
-    },
+    onError: (error) => readerFailures.failed(error),
   });
+  const readerFailures = new RedisFailureLog({ logger: log, failure: 'redis reader connection error', recovery: 'redis reader connection recovered', server: blocking });
+  blocking.on('ready', () => readerFailures.recovered());
   connections.watch(blocking);
   const store = new SearchStore({
     commands: app.redis,
