@@ -17,6 +17,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { MainServiceConfig } from '../../../config';
 import { bearerTokenChecker } from './bearer-token';
 import { sendJourneyError, setJourneyErrorHandler } from './error-handler';
+import journeysStream from './journeys-stream';
 import journeyStream from './stream';
 
 export interface JourneysRoutesOptions {
@@ -214,6 +215,7 @@ const journeysRoutes: FastifyPluginAsyncTypebox<JourneysRoutesOptions> = async (
   );
 
   await app.register(journeyStream);
+  await app.register(journeysStream);
 };
 
 export default journeysRoutes;

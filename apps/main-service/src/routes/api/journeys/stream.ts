@@ -4,9 +4,7 @@ import { JourneyErrorBody, JourneyId } from '@skyway/contracts';
 import { sseConnectionMetrics } from '@skyway/telemetry';
 import type { FastifyReply } from 'fastify';
 import { sendJourneyError } from './error-handler';
-
-/** A viewer whose socket buffers more than this is too slow to keep: it is dropped and may reconnect. */
-export const MAX_JOURNEY_SSE_BUFFERED_BYTES = 256 * 1024;
+import { journeyEventSender } from './journey-sse';
 
 /**
  * `GET /api/journeys/{journeyId}/stream` (SSE): event `journey` with the journey now, then one
@@ -66,18 +64,11 @@ const journeyStream: FastifyPluginAsyncTypebox = async (app) => {
       };
       reply.sse.keepAlive();
       reply.sse.onClose(release);
-      const send = (id: number, event: string, data: unknown): void => {
-        if (!reply.sse.isConnected) return;
-        void reply.sse.send({ id: String(id), event, data }).catch(() => undefined);
-        if (reply.raw.writableLength > MAX_JOURNEY_SSE_BUFFERED_BYTES) {
-          request.log.warn({ buffered: reply.raw.writableLength }, 'journey SSE client too slow; disconnecting it');
-          reply.raw.destroy();
-        }
-      };
+      const send = journeyEventSender(request, reply);
 
-      send(snapshot.journey.version, 'journey', snapshot.journey);
+      send('journey', snapshot.journey, snapshot.journey.version);
       unsubscribe = app.journeyFeed.subscribe(journeyId, { version: snapshot.journey.version, streamPosition: snapshot.streamPosition }, (event) => {
-        if (event.kind === 'change') return send(event.event.version, 'change', event.event);
+        if (event.kind === 'change') return send('change', event.event, event.event.version);
         request.log.info({ reason: event.reason }, 'journey stream cannot continue without a gap; ending it so the client reconnects');
         reply.sse.close();
       });
