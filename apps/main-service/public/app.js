@@ -1,15 +1,15 @@
 // Skyway demo page: a plain browser script (no build step, no external network) that uses the
 // public API the way any frontend would: POST a search and follow its results over SSE, list the
-// journeys and follow each one's change stream.
+// journeys and follow their changes over one stream.
 'use strict';
 
 (() => {
   /**
-   * A browser holds at most 6 HTTP/1.1 connections per origin and every EventSource keeps one, so
-   * the board follows this many journeys live (the search stream and fetches need the rest); any
-   * other journey can be followed on request, which stops following the longest-followed one.
+   * The board follows its journeys over ONE stream (a browser holds about 6 HTTP/1.1 connections per
+   * origin, and every EventSource keeps one); the server takes at most this many journeys per stream
+   * (MAX_JOURNEYS_PER_STREAM), so a board beyond it follows the first ones.
    */
-  const MAX_LIVE_JOURNEYS = 4;
+  const MAX_LIVE_JOURNEYS = 100;
   const DAY_MS = 86_400_000;
 
   const $ = (id) => document.getElementById(id);
@@ -89,14 +89,36 @@
     }
   }
 
+  /**
+   * What the API's validation message for a field means to a traveller (the API speaks to
+   * developers: `must match pattern "^[A-Za-z]{3}$"`). Unknown messages are shown as they are.
+   */
+  function plainWords(field, message) {
+    if (field === 'to' && /differ/.test(message)) return 'Choose a destination other than the origin.';
+    if (field === 'from' || field === 'to') return 'Enter a 3-letter airport code, such as CGK.';
+    if (field === 'date') {
+      if (/past/.test(message)) return 'Choose today or a later date.';
+      const ahead = /at most (\d+) days/.exec(message);
+      if (ahead) return `Choose a date at most ${ahead[1]} days from today.`;
+      return 'Choose a date from the calendar.';
+    }
+    if (field === 'passengers') return `Choose ${$('passengers').min} to ${$('passengers').max} passengers.`;
+    return sentence(message);
+  }
+
   /** Field errors next to their fields (and announced with the alert); the others in the alert. */
   function showFieldErrors(message, errors) {
     const others = [];
+    const shown = new Set();
     for (const { field, message: text } of errors) {
       if (FIELDS.includes(field)) {
+        // One message per field, however many rules it broke.
+        if (shown.has(field)) continue;
+        shown.add(field);
+        const words = plainWords(field, text);
         $(field).setAttribute('aria-invalid', 'true');
-        $(`${field}-error`).textContent = text;
-        others.push(`${field}: ${text}`);
+        $(`${field}-error`).textContent = words;
+        others.push(`${document.querySelector(`label[for="${field}"]`).textContent}: ${words}`);
       } else {
         others.push(field && field !== 'body' ? `${field}: ${text}` : text);
       }
@@ -229,7 +251,7 @@
       setSearching(false);
       searchStatus.textContent = 'No search running.';
       const { message, errors } = await errorOf(response);
-      if (response.status === 400) showFieldErrors(`The search was not accepted: ${message}`, errors);
+      if (response.status === 400) showFieldErrors(errors.length > 0 ? 'The search was not accepted:' : `The search was not accepted: ${message}`, errors);
       else showError(searchError, sentence(message) + retryHint(response));
       return;
     }
@@ -242,10 +264,10 @@
   const board = $('journeys');
   const journeysStatus = $('journeys-status');
   const journeysError = $('journeys-error');
-  /** journeyId → { journey, card, stream } */
+  /** journeyId → { journey, card, followed, liveText } */
   const cards = new Map();
-  /** Ids followed live, oldest first. */
-  const live = [];
+  /** The board's one stream, over the followed journeys. */
+  let boardStream = null;
 
   const announce = (text) => {
     journeysStatus.textContent = text;
@@ -273,14 +295,7 @@
     const entry = cards.get(journeyId);
     const { journey } = entry;
     const headingId = `journey-${journeyId}-heading`;
-    const following = entry.stream !== null;
-    const liveState = el('span', { className: `live ${following ? 'on' : 'off'}` }, entry.liveText ?? (following ? 'Live' : 'Not followed'));
-    const followButton = el('button', { type: 'button', className: 'secondary' }, 'Follow live');
-    followButton.addEventListener('click', () => {
-      follow(journeyId);
-      // The button is gone once followed: keep the keyboard user in this card.
-      entry.card.querySelector('h3').focus();
-    });
+    const liveState = el('span', { className: `live ${entry.followed ? 'on' : 'off'}` }, entry.liveText ?? (entry.followed ? 'Live' : 'Not followed'));
     entry.card.replaceChildren(
       el(
         'div',
@@ -288,7 +303,6 @@
         el('h3', { id: headingId, tabIndex: -1 }, `${journey.id} · ${journey.passengerName}`),
         el('span', { className: 'journey-status' }, statusBadge(journey.status)),
         liveState,
-        ...(following ? [] : [followButton]),
       ),
       el(
         'table',
@@ -343,51 +357,61 @@
     if (badge) badge.textContent = text;
   }
 
-  function unfollow(journeyId) {
-    const entry = cards.get(journeyId);
-    if (!entry || !entry.stream) return;
-    entry.stream.close();
-    entry.stream = null;
-    entry.liveText = null;
-    live.splice(live.indexOf(journeyId), 1);
-    renderJourney(journeyId);
+  function setBoardLiveText(text) {
+    for (const entry of cards.values()) if (entry.followed) setLiveText(entry, text);
   }
 
-  function follow(journeyId) {
-    const entry = cards.get(journeyId);
-    if (!entry || entry.stream) return;
-    while (live.length >= MAX_LIVE_JOURNEYS) unfollow(live[0]);
-    const stream = new EventSource(`/api/journeys/${encodeURIComponent(journeyId)}/stream`);
-    entry.stream = stream;
-    entry.liveText = 'Connecting…';
-    live.push(journeyId);
-    renderJourney(journeyId);
-    // The journey as it is now: on connect and after every reconnect, so nothing is missed.
-    stream.addEventListener('journey', (message) => {
-      try {
-        entry.journey = JSON.parse(message.data);
-      } catch {
-        return setLiveText(entry, 'Unreadable update');
-      }
-      entry.liveText = 'Live';
+  /** Follows the first MAX_LIVE_JOURNEYS journeys of the board over one stream. */
+  function followBoard() {
+    if (boardStream) boardStream.close();
+    const followed = [...cards.keys()].slice(0, MAX_LIVE_JOURNEYS);
+    if (followed.length === 0) return;
+    const stream = new EventSource(`/api/journeys-stream?ids=${followed.map(encodeURIComponent).join(',')}`);
+    boardStream = stream;
+    for (const journeyId of followed) {
+      const entry = cards.get(journeyId);
+      entry.followed = true;
+      entry.liveText = 'Connecting…';
       renderJourney(journeyId);
+    }
+    // Each journey as it is now: on connect and after every reconnect, so nothing is missed.
+    stream.addEventListener('journey', (message) => {
+      let journey;
+      try {
+        journey = JSON.parse(message.data);
+      } catch {
+        return setBoardLiveText('Unreadable update');
+      }
+      const entry = cards.get(journey.id);
+      if (!entry) return;
+      entry.journey = journey;
+      entry.liveText = 'Live';
+      renderJourney(journey.id);
     });
     stream.addEventListener('change', (message) => {
+      let event;
       try {
-        applyChange(entry, JSON.parse(message.data));
+        event = JSON.parse(message.data);
       } catch {
-        setLiveText(entry, 'Unreadable update');
+        return setBoardLiveText('Unreadable update');
       }
+      const entry = cards.get(event.journeyId);
+      if (entry) applyChange(entry, event);
     });
     stream.onerror = () => {
-      if (entry.stream !== stream) return;
-      if (stream.readyState === EventSource.CONNECTING) return setLiveText(entry, 'Reconnecting…');
-      // Refused (e.g. 404, or too many streams): stop, and offer to try again.
+      if (stream !== boardStream) return;
+      if (stream.readyState === EventSource.CONNECTING) return setBoardLiveText('Reconnecting…');
+      // Refused (e.g. a journey gone, or too many streams): stop, and offer to try again.
       stream.close();
-      entry.stream = null;
-      live.splice(live.indexOf(journeyId), 1);
-      entry.liveText = 'Live updates stopped';
-      renderJourney(journeyId);
+      boardStream = null;
+      setBoardLiveText('Live updates stopped');
+      const retry = el('button', { type: 'button', className: 'secondary' }, 'Follow live again');
+      retry.addEventListener('click', () => {
+        clearError(journeysError);
+        followBoard();
+      });
+      showError(journeysError, 'Live updates of the journeys stopped.');
+      journeysError.append(retry);
     };
   }
 
@@ -410,12 +434,12 @@
       board.replaceChildren();
       for (const journey of journeys.filter(Boolean)) {
         const card = el('li', { className: 'journey', id: `journey-${journey.id}` });
-        cards.set(journey.id, { journey, card, stream: null, liveText: null });
+        cards.set(journey.id, { journey, card, followed: false, liveText: null });
         board.append(card);
         renderJourney(journey.id);
       }
       announce(cards.size === 0 ? 'No journeys yet.' : `${plural(cards.size, 'journey', 'journeys')}; statuses update live.`);
-      for (const journeyId of [...cards.keys()].slice(0, MAX_LIVE_JOURNEYS)) follow(journeyId);
+      followBoard();
     } catch (error) {
       announce('Journeys could not be loaded.');
       const retry = el('button', { type: 'button', className: 'secondary' }, 'Retry');

@@ -99,26 +99,52 @@ describeInChromium(`demo page in headless Chromium${chromiumMissing ? ` — skip
     expect(await page.locator('#search-error').isHidden()).toBe(true);
   });
 
-  it('shows why a search was refused, next to the field and in an alert', async () => {
+  it('shows why a search was refused in plain words, next to each field and in an alert', async () => {
     await page.getByLabel('From').fill('CGK');
     await page.getByLabel('To').fill('CGK');
     await page.getByRole('button', { name: 'Search' }).click();
 
     const alert = page.getByRole('alert').filter({ hasText: 'The search was not accepted' });
     await alert.waitFor();
-    expect(await alert.textContent()).toContain('must differ from `from`');
+    expect(await alert.textContent()).toContain('To: Choose a destination other than the origin.');
     expect(await page.getByLabel('To').getAttribute('aria-invalid')).toBe('true');
-    expect(await page.locator('#to-error').textContent()).toBe('must differ from `from`');
+    expect(await page.locator('#to-error').textContent()).toBe('Choose a destination other than the origin.');
     expect(await page.locator('#results').isHidden()).toBe(true);
   });
 
-  it('lists the journeys and shows a segment status changed through the API live', async () => {
+  it("translates the API's schema messages field by field (no validator wording reaches the traveller)", async () => {
+    await page.getByLabel('From').fill('C1');
+    await page.getByLabel('To').fill('DPS');
+    await page.getByLabel('Passengers').fill('0');
+    await page.getByRole('button', { name: 'Search' }).click();
+
+    const alert = page.getByRole('alert').filter({ hasText: 'The search was not accepted' });
+    await alert.waitFor();
+    expect(await page.locator('#from-error').textContent()).toBe('Enter a 3-letter airport code, such as CGK.');
+    expect(await page.locator('#passengers-error').textContent()).toBe('Choose 1 to 9 passengers.');
+    expect(await page.locator('#to-error').textContent()).toBe('');
+    expect(await page.locator('#date-error').textContent()).toBe('');
+    const text = await alert.textContent();
+    expect(text).toContain('From: Enter a 3-letter airport code, such as CGK.');
+    expect(text).toContain('Passengers: Choose 1 to 9 passengers.');
+    expect(text).not.toMatch(/must|pattern|>=/);
+    // Focus moves to the first field to fix.
+    expect(await page.locator('#from:focus').count()).toBe(1);
+  });
+
+  it('lists the journeys, follows them all over one stream, and shows a segment status changed through the API live', async () => {
     const { journeyIds } = (await (await fetch(`${main.url}/api/journeys`)).json()) as { journeyIds: string[] };
     expect(journeyIds).toContain('JRN-001');
-    await page.locator('#journey-JRN-001 .live', { hasText: 'Live' }).waitFor();
+    // Every request of a fresh load (the earlier load may still be opening its stream: leave it first).
+    await page.goto('about:blank');
+    const requested: string[] = [];
+    page.on('request', (request) => requested.push(new URL(request.url()).pathname + new URL(request.url()).search));
+    await page.goto(main.url);
+    for (const id of journeyIds) await page.locator(`#journey-${id} .live`, { hasText: 'Live' }).waitFor();
     expect((await page.locator('#journeys > li').evaluateAll((cards) => cards.map((card) => card.id))).sort()).toEqual(
       journeyIds.map((id) => `journey-${id}`).sort(),
     );
+    expect(requested.filter((path) => path.includes('stream'))).toEqual([`/api/journeys-stream?ids=${[...journeyIds].sort().join(',')}`]);
     const segmentStatus = page.locator('#journey-JRN-001 tr[data-segment="SEG-001"] .segment-status');
     const before = await segmentStatus.textContent();
     const next = before === 'Departed' ? 'Arrived' : 'Departed';
