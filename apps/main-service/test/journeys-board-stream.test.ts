@@ -1,41 +1,10 @@
 import type { Journey, JourneyChangeEvent } from '@skyway/contracts';
-import { eventually, isolatedRedis, openSse, sampleJourney, type IsolatedRedis, type SseConnection } from '@skyway/testkit';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../src/app';
-import { parseConfig } from '../src/config';
+import { eventually } from '@skyway/testkit';
 import { MAX_JOURNEYS_PER_STREAM } from '../src/routes/api/journeys/journeys-stream';
-
-const TOKEN = 'journey-test-token-0123456789';
+import { journeyStreamFixture } from './journey-stream-fixture';
 
 describe('GET /api/journeys-stream?ids=… (several journeys on one SSE stream, real socket)', () => {
-  let redis: IsolatedRedis;
-  let app: FastifyInstance;
-  let url: string;
-  const streams: SseConnection[] = [];
-
-  beforeEach(async () => {
-    redis = await isolatedRedis('journeys-board-stream');
-    app = await buildApp(
-      parseConfig({ REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix, LOG_LEVEL: 'silent', JOURNEY_API_TOKEN: TOKEN, SEED_JOURNEYS: 'none' }),
-    );
-    url = await app.listen({ host: '127.0.0.1', port: 0 });
-    for (const id of ['JRN-A', 'JRN-B', 'JRN-C']) {
-      await app.inject({ method: 'POST', url: '/api/journeys', headers: { authorization: `Bearer ${TOKEN}` }, payload: sampleJourney(id, 2) });
-    }
-  });
-  afterEach(async () => {
-    streams.splice(0).forEach((stream) => stream.close());
-    await app.close();
-    await redis.cleanup();
-  });
-
-  async function open(path: string): Promise<SseConnection> {
-    const stream = await openSse(url + path);
-    streams.push(stream);
-    return stream;
-  }
-  const put = (path: string, status: string) =>
-    app.inject({ method: 'PUT', url: path, headers: { authorization: `Bearer ${TOKEN}` }, payload: { status } });
+  const { app, open, put } = journeyStreamFixture('journeys-board-stream', ['JRN-A', 'JRN-B', 'JRN-C']);
 
   it('sends each journey now, then the changes of all of them, each journey in version order, on one stream (one SSE slot)', async () => {
     const stream = await open('/api/journeys-stream?ids=JRN-A,JRN-B,JRN-C');
@@ -47,7 +16,7 @@ describe('GET /api/journeys-stream?ids=… (several journeys on one SSE stream, 
       ['journey', 'JRN-B', 1],
       ['journey', 'JRN-C', 1],
     ]);
-    expect(app.sseStreams.stats().open).toBe(1);
+    expect(app().sseStreams.stats().open).toBe(1);
 
     await Promise.all([
       put('/api/journeys/JRN-A/segments/SEG-001/status', 'Boarding'),
@@ -79,7 +48,7 @@ describe('GET /api/journeys-stream?ids=… (several journeys on one SSE stream, 
 
     const unknown = await open('/api/journeys-stream?ids=JRN-A,JRN-NOPE,JRN-GONE');
     expect([unknown.status, JSON.parse(unknown.text ?? '')]).toEqual([404, { message: 'Journeys not found: JRN-NOPE, JRN-GONE' }]);
-    expect(app.journeyFeed.watchedJourneys).toBe(0);
+    expect(app().journeyFeed.watchedJourneys).toBe(0);
   });
 
   it('lists a journey named twice once', async () => {
@@ -96,12 +65,12 @@ describe('GET /api/journeys-stream?ids=… (several journeys on one SSE stream, 
   it('releases every subscription and its SSE slot when the client disconnects', async () => {
     const stream = await open('/api/journeys-stream?ids=JRN-A,JRN-B');
     await stream.event(1);
-    await eventually('the feed to watch both journeys', () => app.journeyFeed.watchedJourneys === 2);
+    await eventually('the feed to watch both journeys', () => app().journeyFeed.watchedJourneys === 2);
     stream.close();
-    await eventually('the slot back', () => app.sseStreams.stats().open === 0);
+    await eventually('the slot back', () => app().sseStreams.stats().open === 0);
     // The feed drops a journey when its read comes back; changes make it come back now.
     await put('/api/journeys/JRN-A/status', 'InProgress');
     await put('/api/journeys/JRN-B/status', 'InProgress');
-    await eventually('the feed to drop both journeys', () => app.journeyFeed.watchedJourneys === 0);
+    await eventually('the feed to drop both journeys', () => app().journeyFeed.watchedJourneys === 0);
   });
 });

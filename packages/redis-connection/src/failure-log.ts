@@ -1,3 +1,4 @@
+import type Redis from 'ioredis';
 import { ReplyError } from 'ioredis';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls, type ConnectionOptions } from 'node:tls';
@@ -145,4 +146,12 @@ export class RedisFailureLog {
     const summary = cause.serverReply === undefined ? cause.text : `Redis replied ${firstSentence(cause.serverReply)}`;
     logger.warn({ ...fields, err: error, cause: cause.key, ...serverReply }, `${failure}: ${summary}`);
   }
+}
+
+/** Logs a client's connection errors and its recoveries through a {@link RedisFailureLog} of its own. */
+export function logConnectionFailures(client: Redis, options: Omit<RedisFailureLogOptions, 'server'>): RedisFailureLog {
+  const failures = new RedisFailureLog({ ...options, server: client });
+  client.on('error', (error: Error) => failures.failed(error));
+  client.on('ready', () => failures.recovered());
+  return failures;
 }

@@ -1,4 +1,4 @@
-import { RedisFailureLog, createRedisClient, waitForReady } from '@skyway/redis-connection';
+import { RedisFailureLog, createRedisClient, logConnectionFailures, waitForReady } from '@skyway/redis-connection';
 import {
   isOverdue,
   searchResultCodec,
@@ -100,13 +100,8 @@ const flightSearch: FastifyPluginAsync<FlightSearchOptions> = async (app, { conf
     ...(observer ? { observer } : {}),
   });
 
-  const blocking = createRedisClient(config.redisUrl, {
-    connectionName: 'main-service:results-reader',
-    blocking: true,
-    onError: (error) => readerFailures.failed(error),
-  });
-  const readerFailures = new RedisFailureLog({ logger: log, failure: 'redis reader connection error', recovery: 'redis reader connection recovered', server: blocking });
-  blocking.on('ready', () => readerFailures.recovered());
+  const blocking = createRedisClient(config.redisUrl, { connectionName: 'main-service:results-reader', blocking: true });
+  logConnectionFailures(blocking, { logger: log, failure: 'redis reader connection error', recovery: 'redis reader connection recovered' });
   connections.watch(blocking);
   const reader = new ResultStreamReader({
     blocking,

@@ -1,5 +1,5 @@
 import { PROVIDER_GROUP, SearchRequestedMessage, STREAMS, createStreamCodec } from '@skyway/contracts';
-import { RedisFailureLog, createRedisClient, waitForReady } from '@skyway/redis-connection';
+import { createRedisClient, logConnectionFailures, waitForReady } from '@skyway/redis-connection';
 import { SearchStore } from '@skyway/search-state';
 import { DEFAULT_SHUTDOWN_DEADLINE_MS } from '@skyway/service-runtime';
 import { StreamConsumer, type StreamConsumerObserver } from '@skyway/stream-consumer';
@@ -54,13 +54,8 @@ function requestLogFields(fields: readonly string[]): { search_id?: string; trac
 const searchWorker: FastifyPluginAsync<SearchWorkerOptions> = async (app, { config, now, observer }) => {
   const log = app.log.child({ component: 'search-worker' });
   const connections = redisConnectionMetrics(app.metricsRegistry);
-  const blocking = createRedisClient(config.redisUrl, {
-    connectionName: 'provider-service:requests-reader',
-    blocking: true,
-    onError: (error) => readerFailures.failed(error),
-  });
-  const readerFailures = new RedisFailureLog({ logger: log, failure: 'redis reader connection error', recovery: 'redis reader connection recovered', server: blocking });
-  blocking.on('ready', () => readerFailures.recovered());
+  const blocking = createRedisClient(config.redisUrl, { connectionName: 'provider-service:requests-reader', blocking: true });
+  logConnectionFailures(blocking, { logger: log, failure: 'redis reader connection error', recovery: 'redis reader connection recovered' });
   connections.watch(blocking);
   const store = new SearchStore({
     commands: app.redis,

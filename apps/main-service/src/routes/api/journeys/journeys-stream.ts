@@ -1,10 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { ID_PATTERN, JourneyErrorBody } from '@skyway/contracts';
-import { sseConnectionMetrics } from '@skyway/telemetry';
-import type { FastifyReply } from 'fastify';
+import { ID_PATTERN } from '@skyway/contracts';
 import { sendJourneyError } from './error-handler';
-import { journeyEventSender } from './journey-sse';
+import { journeyEventStreams, journeyStreamResponses } from './journey-sse';
 
 /** Journeys one stream may follow: a board's worth, bounded so one request cannot watch them all. */
 export const MAX_JOURNEYS_PER_STREAM = 100;
@@ -33,11 +31,7 @@ function parseIds(list: string): { ids: string[] } | { error: string } {
  * The path is not under `/api/journeys/`, where it would shadow a journey with that id.
  */
 const journeysStream: FastifyPluginAsyncTypebox = async (app) => {
-  const open = new Set<FastifyReply>();
-  const connections = sseConnectionMetrics(app.metricsRegistry).stream('journey');
-  app.addHook('preClose', async () => {
-    for (const reply of open) reply.sse.close();
-  });
+  const openStream = journeyEventStreams(app);
 
   app.get(
     '/api/journeys-stream',
@@ -57,19 +51,7 @@ const journeysStream: FastifyPluginAsyncTypebox = async (app) => {
           },
           { additionalProperties: false },
         ),
-        response: {
-          200: {
-            description: 'An event stream: event `journey` per journey (each as it is now), then one event `change` per committed change of any of them',
-            content: {
-              'text/event-stream': {
-                schema: Type.String({ description: '`event: journey` frames carry a `Journey`, `event: change` frames a `JourneyChangeEvent` (JSON)' }),
-              },
-            },
-          },
-          400: JourneyErrorBody,
-          404: JourneyErrorBody,
-          503: JourneyErrorBody,
-        },
+        response: journeyStreamResponses('An event stream: event `journey` per journey (each as it is now), then one event `change` per committed change of any of them'),
       },
     },
     async (request, reply) => {
@@ -80,32 +62,20 @@ const journeysStream: FastifyPluginAsyncTypebox = async (app) => {
       const missing = ids.filter((_, i) => snapshots[i] === null);
       if (missing.length > 0) return sendJourneyError(reply, 404, { message: `Journeys not found: ${missing.join(', ')}` });
 
-      const closed = connections.onOpen();
-      open.add(reply);
-      const unsubscribes: Array<() => void> = [];
-      const release = (): void => {
-        for (const unsubscribe of unsubscribes.splice(0)) unsubscribe();
-        open.delete(reply);
-        closed();
-      };
-      reply.sse.keepAlive();
-      reply.sse.onClose(release);
-      const send = journeyEventSender(request, reply);
+      const stream = openStream(request, reply);
       for (const snapshot of snapshots) {
         if (snapshot === null) continue;
         const { journey, streamPosition } = snapshot;
-        send('journey', journey);
-        unsubscribes.push(
+        stream.send('journey', journey);
+        stream.onClose(
           app.journeyFeed.subscribe(journey.id, { version: journey.version, streamPosition }, (event) => {
-            if (event.kind === 'change') return send('change', event.event);
+            if (event.kind === 'change') return stream.send('change', event.event);
             request.log.info({ journeyId: journey.id, reason: event.reason }, 'journeys stream cannot continue without a gap; ending it so the client reconnects');
             reply.sse.close();
           }),
         );
       }
-      // The client may have gone while the snapshots were read: then onClose has already run.
-      if (!reply.sse.isConnected || reply.raw.destroyed) release();
-      else request.log.info({ journeys: ids.length }, 'journeys stream opened');
+      if (stream.settle()) request.log.info({ journeys: ids.length }, 'journeys stream opened');
     },
   );
 };

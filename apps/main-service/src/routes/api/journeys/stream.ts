@@ -1,10 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { JourneyErrorBody, JourneyId } from '@skyway/contracts';
-import { sseConnectionMetrics } from '@skyway/telemetry';
-import type { FastifyReply } from 'fastify';
+import { JourneyId } from '@skyway/contracts';
 import { sendJourneyError } from './error-handler';
-import { journeyEventSender } from './journey-sse';
+import { journeyEventStreams, journeyStreamResponses } from './journey-sse';
 
 /**
  * `GET /api/journeys/{journeyId}/stream` (SSE): event `journey` with the journey now, then one
@@ -18,11 +16,7 @@ import { journeyEventSender } from './journey-sse';
  * subscription; on shutdown every stream is ended first so the server can close.
  */
 const journeyStream: FastifyPluginAsyncTypebox = async (app) => {
-  const open = new Set<FastifyReply>();
-  const connections = sseConnectionMetrics(app.metricsRegistry).stream('journey');
-  app.addHook('preClose', async () => {
-    for (const reply of open) reply.sse.close();
-  });
+  const openStream = journeyEventStreams(app);
 
   app.get(
     '/api/journeys/:journeyId/stream',
@@ -32,21 +26,7 @@ const journeyStream: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['journeys'],
         summary: "Follow a journey's changes over Server-Sent Events",
         params: Type.Object({ journeyId: JourneyId }, { additionalProperties: false }),
-        response: {
-          200: {
-            description: 'An event stream: event `journey` (the journey now), then one event `change` per committed change; `id:` is the version',
-            // Described, not typed: a union of Journey and JourneyChangeEvent repeats nested `$id`s
-            // (SegmentStatus), which the response serializer's compiler rejects as ambiguous.
-            content: {
-              'text/event-stream': {
-                schema: Type.String({ description: '`event: journey` frames carry a `Journey`, `event: change` frames a `JourneyChangeEvent` (JSON)' }),
-              },
-            },
-          },
-          400: JourneyErrorBody,
-          404: JourneyErrorBody,
-          503: JourneyErrorBody,
-        },
+        response: journeyStreamResponses('An event stream: event `journey` (the journey now), then one event `change` per committed change; `id:` is the version'),
       },
     },
     async (request, reply) => {
@@ -54,27 +34,16 @@ const journeyStream: FastifyPluginAsyncTypebox = async (app) => {
       const snapshot = await app.journeyStore.snapshot(journeyId);
       if (snapshot === null) return sendJourneyError(reply, 404, { message: `Journey ${journeyId} not found` });
 
-      const closed = connections.onOpen();
-      open.add(reply);
-      let unsubscribe: () => void = () => undefined;
-      const release = (): void => {
-        unsubscribe();
-        open.delete(reply);
-        closed();
-      };
-      reply.sse.keepAlive();
-      reply.sse.onClose(release);
-      const send = journeyEventSender(request, reply);
-
-      send('journey', snapshot.journey, snapshot.journey.version);
-      unsubscribe = app.journeyFeed.subscribe(journeyId, { version: snapshot.journey.version, streamPosition: snapshot.streamPosition }, (event) => {
-        if (event.kind === 'change') return send('change', event.event, event.event.version);
-        request.log.info({ reason: event.reason }, 'journey stream cannot continue without a gap; ending it so the client reconnects');
-        reply.sse.close();
-      });
-      // The client may have gone while the snapshot was read: then onClose has already run.
-      if (!reply.sse.isConnected || reply.raw.destroyed) release();
-      else request.log.info({ version: snapshot.journey.version }, 'journey stream opened');
+      const stream = openStream(request, reply);
+      stream.send('journey', snapshot.journey, snapshot.journey.version);
+      stream.onClose(
+        app.journeyFeed.subscribe(journeyId, { version: snapshot.journey.version, streamPosition: snapshot.streamPosition }, (event) => {
+          if (event.kind === 'change') return stream.send('change', event.event, event.event.version);
+          request.log.info({ reason: event.reason }, 'journey stream cannot continue without a gap; ending it so the client reconnects');
+          reply.sse.close();
+        }),
+      );
+      if (stream.settle()) request.log.info({ version: snapshot.journey.version }, 'journey stream opened');
     },
   );
 };
