@@ -11,9 +11,9 @@
  * the median of its rounds and a 95 % interval over trials, next to the model's prediction.
  */
 import { JourneyStore } from '@skyway/journey-store';
-import { createRedisClient, waitForReady } from '@skyway/redis-connection';
-import { deleteNamespace, provisionRedis, sampleJourney, segmentId, uniqueKeyPrefix } from '@skyway/testkit';
+import { singleRedisTopology, waitForReady, type RedisTopology } from '@skyway/redis-connection';
 import type Redis from 'ioredis';
+import { deleteNamespace, provisionRedis, sampleJourney, segmentId, uniqueKeyPrefix } from '@skyway/testkit';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expectedLostShare, lostWritersOfTimings, overwrittenShare, probabilityOfAnyLoss, type ReadWriteTiming } from './collision-model';
@@ -49,9 +49,10 @@ interface RoundResult {
   readonly updateLatenciesMs: number[];
 }
 
-async function round(redis: Redis, n: number, arrival: Arrival): Promise<RoundResult> {
+async function round(topology: RedisTopology & { readonly commands: Redis }, n: number, arrival: Arrival): Promise<RoundResult> {
   const prefix = uniqueKeyPrefix('bench-collisions');
-  const store = new JourneyStore(redis, { keyPrefix: prefix, strategy: 'naive', naiveDelayMs: WINDOW_MS });
+  const redis = topology.commands;
+  const store = new JourneyStore(topology, { keyPrefix: prefix, strategy: 'naive', naiveDelayMs: WINDOW_MS });
   const trials = trialsPerRound(n, arrival);
   const segments = Math.max(20, n);
   const ids = Array.from({ length: trials }, (_, t) => `JRN-COLLIDE-${t}`);
@@ -119,7 +120,8 @@ const percent = (share: number): string => `${(share * 100).toFixed(share < 0.1 
 
 async function main(): Promise<void> {
   const provisioned = await provisionRedis();
-  const redis = createRedisClient(provisioned.url, { connectionName: 'bench:collisions', commandTimeoutMs: 10_000 });
+  const topology = singleRedisTopology(provisioned.url, { connectionName: 'bench:collisions', commandTimeoutMs: 10_000 });
+  const redis = topology.commands;
   await waitForReady(redis, 5_000);
   const arrivals: Arrival[] = [{ kind: 'together' }, ...PERIODS_MS.map((periodMs): Arrival => ({ kind: 'random', periodMs }))];
   const rows: Record<string, string | number>[] = [];
@@ -128,7 +130,7 @@ async function main(): Promise<void> {
     for (const arrival of arrivals) {
       for (const n of WRITERS) {
         const rounds: RoundResult[] = [];
-        for (let r = 0; r < roundsFor(n, arrival); r++) rounds.push(await round(redis, n, arrival));
+        for (let r = 0; r < roundsFor(n, arrival); r++) rounds.push(await round(topology, n, arrival));
         const writers = rounds.reduce((sum, result) => sum + result.writers, 0);
         const lost = rounds.reduce((sum, result) => sum + result.lost, 0);
         const trials = rounds.reduce((sum, result) => sum + result.trials, 0);

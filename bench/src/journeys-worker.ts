@@ -6,7 +6,7 @@
  */
 import { JourneyStore, type StrategyName } from '@skyway/journey-store';
 import type { SegmentStatus } from '@skyway/contracts';
-import { createRedisClient, waitForReady } from '@skyway/redis-connection';
+import { singleRedisTopology, waitForReady } from '@skyway/redis-connection';
 import { segmentId } from '@skyway/testkit';
 import { encodeIntoCompressedBase64 } from 'hdr-histogram-js';
 import { performance } from 'node:perf_hooks';
@@ -45,13 +45,14 @@ const STATUSES: readonly SegmentStatus[] = ['Departed', 'Boarding', 'Delayed', '
 async function main(): Promise<void> {
   const redisUrl = process.env.REDIS_URL as string;
   const keyPrefix = process.env.BENCH_KEY_PREFIX as string;
-  const redis = createRedisClient(redisUrl, { connectionName: `bench-journeys-${process.pid}` });
+  const topology = singleRedisTopology(redisUrl, { connectionName: `bench-journeys-${process.pid}` });
+  const redis = topology.commands;
   await waitForReady(redis, 5_000);
   const stores = new Map<StrategyName, JourneyStore>();
   const storeFor = (strategy: StrategyName): JourneyStore => {
     let store = stores.get(strategy);
     if (store === undefined) {
-      store = new JourneyStore(redis, { keyPrefix, strategy, connectionName: `bench-journeys-tx-${process.pid}` });
+      store = new JourneyStore(topology, { keyPrefix, strategy, connectionName: `bench-journeys-tx-${process.pid}` });
       stores.set(strategy, store);
     }
     return store;

@@ -10,7 +10,7 @@
  * change in the shared machine's load affects every strategy alike.
  */
 import { STRATEGY_NAMES, JourneyStore, type StrategyName } from '@skyway/journey-store';
-import { createRedisClient, waitForReady } from '@skyway/redis-connection';
+import { singleRedisTopology, waitForReady } from '@skyway/redis-connection';
 import { deleteNamespace, provisionRedis, sampleJourney, uniqueKeyPrefix } from '@skyway/testkit';
 import { decodeFromCompressedBase64 } from 'hdr-histogram-js';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -113,9 +113,10 @@ async function runCell(commands: JourneyStore, workers: Worker[], cell: Cell, jo
 async function main(): Promise<void> {
   const redis = await provisionRedis();
   const keyPrefix = uniqueKeyPrefix('bench-journeys');
-  const commandClient = createRedisClient(redis.url, { connectionName: 'bench-journeys:coordinator' });
+  const coordinator = singleRedisTopology(redis.url, { connectionName: 'bench-journeys:coordinator' });
+  const commandClient = coordinator.commands;
   await waitForReady(commandClient, 5_000);
-  const commands = new JourneyStore(commandClient, { keyPrefix });
+  const commands = new JourneyStore(coordinator, { keyPrefix });
   const workers = await Promise.all(PROCESSES.slice(-1).flatMap((count) => Array.from({ length: count }, () => startWorker(redis.url, keyPrefix))));
 
   const cells: Cell[] = PROCESSES.flatMap((processes) =>

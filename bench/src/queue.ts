@@ -6,8 +6,8 @@
  * fresh consumer takes to handle all of them (start to last ack/completion). The two alternate
  * within each round, so drift on the busy machine hits both alike.
  */
-import { createStreamCodec, PROVIDER_GROUP, redisKeys, SearchRequestedMessage } from '@skyway/contracts';
-import { createRedisClient, waitForReady } from '@skyway/redis-connection';
+import { createStreamCodec, PROVIDER_GROUP, redisKeys, SearchRequestedMessage, type SearchPartition } from '@skyway/contracts';
+import { NodeBoundConnection, singleRedisTopology, waitForReady, type RedisTopology } from '@skyway/redis-connection';
 import { StreamConsumer } from '@skyway/stream-consumer';
 import { deleteNamespace, provisionRedis, uniqueKeyPrefix } from '@skyway/testkit';
 import { Queue, Worker } from 'bullmq';
@@ -61,28 +61,28 @@ class Countdown {
   }
 }
 
-async function runStreamConsumer(url: string, commands: Redis, concurrency: number): Promise<RunResult> {
+async function runStreamConsumer(topology: RedisTopology & { readonly commands: Redis }, concurrency: number): Promise<RunResult> {
+  const { commands } = topology;
   const prefix = uniqueKeyPrefix('bench-queue');
-  const keys = redisKeys(prefix);
+  const { requested, deadLetter } = redisKeys(prefix, { searchPartitions: 1 }).searchPartitions[0] as SearchPartition;
   const codec = createStreamCodec(SearchRequestedMessage);
   const enqueueStarted = performance.now();
   for (let sent = 0; sent < JOBS; sent += ENQUEUE_BATCH) {
     const pipeline = commands.pipeline();
-    for (let i = sent; i < Math.min(JOBS, sent + ENQUEUE_BATCH); i++) pipeline.xadd(keys.searchRequested, '*', ...codec.encode(message()));
+    for (let i = sent; i < Math.min(JOBS, sent + ENQUEUE_BATCH); i++) pipeline.xadd(requested, '*', ...codec.encode(message()));
     await pipeline.exec();
   }
   const enqueueSeconds = (performance.now() - enqueueStarted) / 1_000;
 
-  const blocking = createRedisClient(url, { connectionName: 'bench:queue-reader', blocking: true });
-  await waitForReady(blocking, 5_000);
+  const blocking = new NodeBoundConnection(topology, requested, { connectionName: 'bench:queue-reader' });
   const countdown = new Countdown(JOBS);
   const consumer = new StreamConsumer<SearchRequestedMessage>({
     blocking,
     commands,
-    stream: keys.searchRequested,
+    stream: requested,
     group: PROVIDER_GROUP,
     consumer: 'bench-1',
-    deadLetterStream: keys.searchRequestedDeadLetter,
+    deadLetterStream: deadLetter,
     codec,
     handler: async () => undefined,
     concurrency,
@@ -95,7 +95,7 @@ async function runStreamConsumer(url: string, commands: Redis, concurrency: numb
   const seconds = (performance.now() - started) / 1_000;
   await consumer.stop(1_000);
   blocking.disconnect();
-  const pending = (await commands.xpending(keys.searchRequested, PROVIDER_GROUP)) as [number, ...unknown[]];
+  const pending = (await commands.xpending(requested, PROVIDER_GROUP)) as [number, ...unknown[]];
   if (pending[0] !== 0) throw new Error(`${pending[0]} stream entries left unacked`);
   await deleteNamespace(commands, prefix);
   return { enqueueJobsPerSecond: JOBS / enqueueSeconds, jobsPerSecond: JOBS / seconds };
@@ -133,10 +133,11 @@ async function runBullmq(url: string, commands: Redis, concurrency: number): Pro
 
 async function main(): Promise<void> {
   const provisioned = await provisionRedis();
-  const commands = createRedisClient(provisioned.url, { connectionName: 'bench:queue', commandTimeoutMs: 10_000 });
+  const topology = singleRedisTopology(provisioned.url, { connectionName: 'bench:queue', commandTimeoutMs: 10_000 });
+  const { commands } = topology;
   await waitForReady(commands, 5_000);
   const runners: Record<System, (concurrency: number) => Promise<RunResult>> = {
-    'stream-consumer': (concurrency) => runStreamConsumer(provisioned.url, commands, concurrency),
+    'stream-consumer': (concurrency) => runStreamConsumer(topology, concurrency),
     bullmq: (concurrency) => runBullmq(provisioned.url, commands, concurrency),
   };
   const rows: Record<string, string | number>[] = [];

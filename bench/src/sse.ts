@@ -10,7 +10,7 @@
  * transaction, main-service's one XREAD reader, the in-process fan-out and the socket.
  */
 import { exampleFlightResult, redisKeys, type FlightResult } from '@skyway/contracts';
-import { createRedisClient, waitForReady } from '@skyway/redis-connection';
+import { singleRedisTopology, waitForReady, type RedisTopology } from '@skyway/redis-connection';
 import { SearchStore } from '@skyway/search-state';
 import { forEachConcurrently, provisionRedis, startApp, uniqueKeyPrefix, type AppProcess } from '@skyway/testkit';
 import type Redis from 'ioredis';
@@ -84,9 +84,9 @@ async function openStreams(main: AppProcess, ids: readonly string[]): Promise<Se
   return streams;
 }
 
-async function level(redisUrl: string, commands: Redis, streamsWanted: number): Promise<LevelResult> {
+async function level(redisUrl: string, topology: RedisTopology, streamsWanted: number): Promise<LevelResult> {
   const keyPrefix = uniqueKeyPrefix('bench-sse');
-  const store = new SearchStore({ commands, keys: redisKeys(keyPrefix), service: 'bench-sse' });
+  const store = new SearchStore({ topology, keys: redisKeys(keyPrefix), service: 'bench-sse' });
   const main = await startApp('main-service', {
     env: {
       REDIS_URL: redisUrl,
@@ -146,7 +146,8 @@ async function main(): Promise<void> {
   const fdLimit = openFileLimit();
   const ports = ephemeralPorts();
   const redis = await provisionRedis();
-  const commands = createRedisClient(redis.url, { connectionName: 'bench:sse', commandTimeoutMs: 10_000 });
+  const topology = singleRedisTopology(redis.url, { connectionName: 'bench:sse', commandTimeoutMs: 10_000 });
+  const { commands } = topology;
   await waitForReady(commands, 5_000);
   const runs = new Map<number, LevelResult[]>();
   const skipped: { streams: number; reason: string }[] = [];
@@ -158,7 +159,7 @@ async function main(): Promise<void> {
           if (round === 0) skipped.push({ streams, reason: `needs ${streams + FD_MARGIN} file descriptors (limit ${fdLimit}) and ${streams} ephemeral ports (${ports})` });
           continue;
         }
-        const result = await level(redis.url, commands, streams);
+        const result = await level(redis.url, topology, streams);
         runs.set(streams, [...(runs.get(streams) ?? []), result]);
         console.error(`sse: round ${round + 1}/${ROUNDS}, ${streams} streams done`);
       }

@@ -60,7 +60,12 @@ export async function buildApp(config: MainServiceConfig, deps: MainServiceDeps 
 
   // First: it traces the routes registered after it and serves /metrics.
   await app.register(telemetryPlugin);
-  await app.register(redisPlugin, { url: config.redisUrl, keyPrefix: config.redisKeyPrefix, service: 'main-service' });
+  await app.register(redisPlugin, {
+    redis: config.redis,
+    keyPrefix: config.redisKeyPrefix,
+    service: 'main-service',
+    searchPartitions: config.searchPartitions,
+  });
   redisConnectionMetrics(app.metricsRegistry).watch(app.redis);
   await app.register(errorEnvelope);
   // Before the routes: they add hooks to every route registered after them.
@@ -81,7 +86,7 @@ export async function buildApp(config: MainServiceConfig, deps: MainServiceDeps 
   await app.register(demoPage);
   await app.register(healthPlugin, {
     checks: {
-      redis: redisReady(app.redis),
+      redis: redisReady(app),
       searchResults: async () => app.searchResults.isReady() || 'results stream reader not started',
     },
   });

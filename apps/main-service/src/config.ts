@@ -1,8 +1,9 @@
 import { Type } from '@sinclair/typebox';
-import { ConfigError, commonConfig, commonEnv, parseEnv, type CommonConfig } from '@skyway/service-runtime';
+import { ConfigError, commonConfig, commonEnv, parseEnv, searchPartitionsEnv, type CommonConfig } from '@skyway/service-runtime';
 
 export const MainServiceEnv = Type.Object({
   ...commonEnv(3000),
+  ...searchPartitionsEnv(),
   SEARCH_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 30_000 }),
   SEARCH_TTL_MS: Type.Integer({
     minimum: 1_000,
@@ -32,6 +33,8 @@ export const MainServiceEnv = Type.Object({
 });
 
 export interface MainServiceConfig extends CommonConfig {
+  /** Partitions of the search streams (SEARCH_PARTITIONS): the same in every service. */
+  readonly searchPartitions: number;
   /** A search not completed by then ends as `failed` with code SEARCH_TIMEOUT. */
   readonly searchTimeoutMs: number;
   /** How long a search's stored state lives; longer than the timeout. */
@@ -84,6 +87,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): MainServiceConfig {
   const seed = parsed.SEED_JOURNEYS;
   return {
     ...commonConfig(parsed),
+    searchPartitions: parsed.SEARCH_PARTITIONS,
     searchTimeoutMs: parsed.SEARCH_TIMEOUT_MS,
     searchTtlMs: parsed.SEARCH_TTL_MS,
     journeyApiToken: parsed.JOURNEY_API_TOKEN,

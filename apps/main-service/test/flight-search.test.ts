@@ -1,5 +1,5 @@
 import { redisKeys, type FlightResult, type RedisKeys } from '@skyway/contracts';
-import { createRedisClient, waitForReady } from '@skyway/redis-connection';
+import { singleRedisTopology, waitForReady, type RedisTopology } from '@skyway/redis-connection';
 import { SearchStore, searchRequestCodec, type SearchState } from '@skyway/search-state';
 import { startTracing } from '@skyway/telemetry';
 import { eventually, isolatedRedis, openSse, sampleFlight, type IsolatedRedis, type SseConnection } from '@skyway/testkit';
@@ -15,7 +15,7 @@ const utcDate = (offsetDays: number): string => new Date(Date.now() + offsetDays
 describe('flight search API (in process, real Redis, real sockets for SSE)', () => {
   let redis: IsolatedRedis;
   let keys: RedisKeys;
-  let commands: Redis;
+  let topology: RedisTopology & { readonly commands: Redis };
   /** Plays the provider's part: the same SearchStore.change the provider uses, on real Redis. */
   let provider: SearchStore;
   const apps: FastifyInstance[] = [];
@@ -24,15 +24,15 @@ describe('flight search API (in process, real Redis, real sockets for SSE)', () 
   beforeEach(async () => {
     redis = await isolatedRedis('flights');
     keys = redisKeys(redis.prefix);
-    commands = createRedisClient(redis.url, { connectionName: 'test:provider' });
-    await waitForReady(commands, 5_000);
-    provider = new SearchStore({ commands, keys, service: 'test-provider' });
+    topology = singleRedisTopology(redis.url, { connectionName: 'test:provider' });
+    await waitForReady(topology.commands, 5_000);
+    provider = new SearchStore({ topology, keys, service: 'test-provider' });
   });
   afterEach(async () => {
     streams.splice(0).forEach((stream) => stream.close());
     await Promise.all(apps.splice(0).map((app) => app.close()));
     await provider.close();
-    commands.disconnect();
+    topology.close();
     await redis.cleanup();
   });
 
@@ -90,7 +90,7 @@ describe('flight search API (in process, real Redis, real sockets for SSE)', () 
       const searchId = (json.data as { search_id: string }).search_id;
       expect(searchId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       expect(response.headers.get('location')).toBe(`/api/flights/search/${searchId}/stream`);
-      const [[, fields] = ['', []]] = await redis.client.xrange(keys.searchRequested, '-', '+');
+      const [[, fields] = ['', []]] = await redis.client.xrange(keys.searchPartitionOf(searchId).requested, '-', '+');
       expect(searchRequestCodec.decode(fields)).toMatchObject({ ok: true, value: { search_id: searchId, from: 'CGK', to: 'DPS', date, passengers: 2 } });
       expect(await redis.client.pttl(keys.search(searchId))).toBeGreaterThan(0);
     });
@@ -106,7 +106,8 @@ describe('flight search API (in process, real Redis, real sockets for SSE)', () 
           payload: { from: 'CGK', to: 'DPS', date: utcDate(1), passengers: 1 },
         });
         expect(response.statusCode).toBe(202);
-        const [[, fields] = ['', []]] = await redis.client.xrange(keys.searchRequested, '-', '+');
+        const searchId = (response.json() as { data: { search_id: string } }).data.search_id;
+        const [[, fields] = ['', []]] = await redis.client.xrange(keys.searchPartitionOf(searchId).requested, '-', '+');
         const decoded = searchRequestCodec.decode(fields);
         const traceparent = decoded.ok ? decoded.value.traceparent : undefined;
         expect(traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
@@ -142,7 +143,7 @@ describe('flight search API (in process, real Redis, real sockets for SSE)', () 
         message: expect.any(String),
         errors: expect.arrayContaining([{ field, message: expect.any(String) }]),
       });
-      expect(await redis.client.exists(keys.searchRequested)).toBe(0);
+      expect(await redis.client.exists(...keys.searchPartitions.map((partition) => partition.requested))).toBe(0);
     });
 
     it.each([
@@ -315,7 +316,7 @@ describe('flight search API (in process, real Redis, real sockets for SSE)', () 
           private readonly beforeAnswering: (searchId: string) => Promise<void>,
           private readonly answerWithStale: boolean,
         ) {
-          super({ commands, keys, service: 'test-main' });
+          super({ topology, keys, service: 'test-main' });
         }
         override async get(searchId: string): Promise<SearchState | null> {
           const before = await super.get(searchId);

@@ -1,5 +1,5 @@
 import { JourneyStore } from '@skyway/journey-store';
-import { createRedisClient, waitForReady } from '@skyway/redis-connection';
+import { singleRedisTopology, waitForReady } from '@skyway/redis-connection';
 import { ConfigError } from '@skyway/service-runtime';
 import { STATUS_CYCLE, isolatedRedis, sampleJourney, segmentId, type IsolatedRedis } from '@skyway/testkit';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
@@ -216,9 +216,10 @@ describe('journeys API (in process, real Redis)', () => {
       const app = await start({}, { journeyStoreOptions: { maxAttempts: 1 } });
       await create(app, sampleJourney('JRN-HOT', 20));
       // Other processes' writers, each with its own transaction connections.
-      const commands: Redis = createRedisClient(redis.url, { connectionName: 'journeys-test:rivals' });
+      const topology = singleRedisTopology(redis.url, { connectionName: 'journeys-test:rivals' });
+      const commands = topology.commands;
       await waitForReady(commands, 5_000);
-      const rivals = Array.from({ length: 4 }, () => new JourneyStore(commands, { keyPrefix: redis.prefix, maxAttempts: 1_000, deadlineMs: 30_000 }));
+      const rivals = Array.from({ length: 4 }, () => new JourneyStore(topology, { keyPrefix: redis.prefix, maxAttempts: 1_000, deadlineMs: 30_000 }));
       let rivalCommits = 0;
       const statuses: number[] = [];
       let conflict: LightMyRequestResponse | undefined;
@@ -265,9 +266,10 @@ describe('journeys API (in process, real Redis)', () => {
 
   describe('seed journeys (SEED_JOURNEYS)', () => {
     it('loads the bundled JRN-001…003 at start without overwriting an existing journey', async () => {
-      const commands = createRedisClient(redis.url, { connectionName: 'journeys-test:seed' });
+      const topology = singleRedisTopology(redis.url, { connectionName: 'journeys-test:seed' });
+      const commands = topology.commands;
       await waitForReady(commands, 5_000);
-      const existing = new JourneyStore(commands, { keyPrefix: redis.prefix });
+      const existing = new JourneyStore(topology, { keyPrefix: redis.prefix });
       await existing.create({ ...sampleJourney('JRN-002', 2), passengerName: 'Already Here' });
       await existing.close();
       commands.disconnect();

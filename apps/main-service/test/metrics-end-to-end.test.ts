@@ -85,12 +85,13 @@ describe('metrics of searches, dead letters and journey updates (real Redis; pro
     expect(JSON.parse(stream.events.at(-1)?.data ?? '{}')).toMatchObject({ status: 'completed' });
 
     const group = { stream: STREAMS.searchRequested, group: PROVIDER_GROUP };
+    const partition = { ...group, partition: String(keys.searchPartitionOf(searchId).index) };
     const providerAfter = await eventually('the search handled and the consumer group sampled with nothing pending', async () => {
       const scraped = await scrapeProvider();
       const handled = delta(providerBefore, scraped, 'skyway_consumer_processing_duration_seconds_count', { ...group, outcome: 'ok' }) === 1;
-      return handled && sampleValue(scraped, 'skyway_consumer_group_pending', group) === 0 && scraped;
+      return handled && sampleValue(scraped, 'skyway_consumer_group_pending', partition) === 0 && scraped;
     });
-    expect(sampleValue(providerAfter, 'skyway_consumer_group_lag', group)).toBe(0);
+    expect(sampleValue(providerAfter, 'skyway_consumer_group_lag', partition)).toBe(0);
     expect(delta(providerBefore, providerAfter, 'skyway_consumer_delivered_total', { ...group, source: 'new' })).toBe(1);
     expect(delta(providerBefore, providerAfter, 'skyway_consumer_processing_duration_seconds_count', { ...group, outcome: 'ok' })).toBe(1);
     const reached = { supplier: new URL(supplier.url).origin, outcome: 'ok' };
@@ -129,7 +130,7 @@ describe('metrics of searches, dead letters and journey updates (real Redis; pro
     await stream.event(0);
     expect(sampleValue(await scrapeMain(mains[0]), 'skyway_sse_connections', { stream: 'search' })).toBe(1);
 
-    await redis.client.xadd(keys.searchRequested, '*', 'search_id', searchId, 'from', 'not an airport');
+    await redis.client.xadd(keys.searchPartitionOf(searchId).requested, '*', 'search_id', searchId, 'from', 'not an airport');
     await stream.ended;
     expect(JSON.parse(stream.events.at(-1)?.data ?? '{}')).toMatchObject({ status: 'failed', error: { code: 'INVALID_REQUEST' } });
 
@@ -140,7 +141,7 @@ describe('metrics of searches, dead letters and journey updates (real Redis; pro
     });
     expect(delta(providerBefore, providerAfter, 'skyway_consumer_delivered_total', { ...group, source: 'new' })).toBe(1);
     expect(delta(providerBefore, providerAfter, 'skyway_consumer_processing_duration_seconds_count', { ...group, outcome: 'ok' })).toBe(0);
-    expect(await redis.client.xlen(keys.searchRequestedDeadLetter)).toBe(1);
+    expect(await redis.client.xlen(keys.searchPartitionOf(searchId).deadLetter)).toBe(1);
     const mainAfter = await eventually('the failure measured and the stream closed', async () => {
       const scraped = await scrapeMain(mains[0]);
       return sampleValue(scraped, 'skyway_sse_connections', { stream: 'search' }) === 0 && scraped;

@@ -66,7 +66,7 @@ describe('a search traced end to end (real processes)', () => {
 
     const keys = redisKeys(redis.prefix);
     // The request entry: the caller's trace, with the XADD's producer span as the parent to be.
-    const [[, requestFields] = ['', []]] = await redis.client.xrange(keys.searchRequested, '-', '+');
+    const [[, requestFields] = ['', []]] = await redis.client.xrange(keys.searchPartitionOf(searchId).requested, '-', '+');
     const request = searchRequestCodec.decode(requestFields);
     expect(request).toMatchObject({ ok: true, value: { search_id: searchId, traceparent: expect.stringMatching(`^00-${CALLER_TRACE_ID}-[0-9a-f]{16}-01$`) } });
     const producerSpanId = (request.ok ? request.value.traceparent : '')?.split('-')[2];
@@ -85,7 +85,7 @@ describe('a search traced end to end (real processes)', () => {
     );
 
     // The results the provider published continue the same trace.
-    const results = (await redis.client.xrange(keys.searchResults, '-', '+')).map(([, fields]) => searchResultCodec.decode(fields));
+    const results = (await redis.client.xrange(keys.searchPartitionOf(searchId).results, '-', '+')).map(([, fields]) => searchResultCodec.decode(fields));
     expect(results.length).toBeGreaterThan(0);
     for (const result of results) expect(result).toMatchObject({ ok: true, value: { search_id: searchId, traceparent: expect.stringContaining(CALLER_TRACE_ID) } });
 

@@ -1,6 +1,6 @@
 import { SearchStore, type SearchQuery, type SearchState, type CreateSearchOptions } from '@skyway/search-state';
 import { redisKeys } from '@skyway/contracts';
-import { createRedisClient, waitForReady } from '@skyway/redis-connection';
+import { singleRedisTopology, waitForReady } from '@skyway/redis-connection';
 import { eventually, isolatedRedis, openSse, type IsolatedRedis } from '@skyway/testkit';
 import type { FastifyInstance } from 'fastify';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
@@ -103,16 +103,16 @@ describe('protection: rate limit, SSE caps, CORS and security headers (real Redi
 
     it('fails closed: with Redis unreachable the request is refused 503 before the route runs', async () => {
       let created = 0;
-      const commands = createRedisClient(redis.url, { connectionName: 'test:commands' });
-      cleanups.push(() => commands.disconnect());
-      await waitForReady(commands, 5_000);
+      const topology = singleRedisTopology(redis.url, { connectionName: 'test:commands' });
+      cleanups.push(() => topology.close());
+      await waitForReady(topology.commands, 5_000);
       class CountingStore extends SearchStore {
         override create(query: SearchQuery, options: CreateSearchOptions): Promise<SearchState> {
           created += 1;
           return super.create(query, options);
         }
       }
-      const store = new CountingStore({ commands, keys: redisKeys(redis.prefix), service: 'test' });
+      const store = new CountingStore({ topology, keys: redisKeys(redis.prefix), service: 'test' });
       cleanups.push(() => void store.close());
       const app = await startMain({ REDIS_URL: 'redis://127.0.0.1:1' }, { searchStore: store });
       const response = await post(app);

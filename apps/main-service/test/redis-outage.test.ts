@@ -10,6 +10,8 @@ import {
   type AppProcess,
   type RedisServer,
   type SseConnection,
+  pendingSearchRequests,
+  searchStreamEntries,
 } from '@skyway/testkit';
 import Redis from 'ioredis';
 
@@ -112,8 +114,10 @@ describe('Redis outages (real processes, a Redis the test kills)', () => {
     // The provider re-created its consumer group on the empty Redis.
     const client = new Redis(current.url);
     defer(async () => void client.disconnect());
-    const groups = (await client.xinfo('GROUPS', redisKeys(prefix).searchRequested)) as unknown[][];
-    expect(groups.map((group) => group[1])).toEqual([PROVIDER_GROUP]);
+    for (const partition of redisKeys(prefix).searchPartitions) {
+      const groups = (await client.xinfo('GROUPS', partition.requested)) as unknown[][];
+      expect(groups.map((group) => group[1])).toEqual([PROVIDER_GROUP]);
+    }
     for (const app of [main, provider, supplier]) expect(app.child.exitCode).toBeNull();
   });
 
@@ -155,7 +159,7 @@ describe('Redis outages (real processes, a Redis the test kills)', () => {
     const searchIds: string[] = [];
     for (let index = 0; index < 8; index += 1) searchIds.push(await submitted(main));
     // Each waits 1.5 s on the supplier: kill Redis while all 8 are read but not acked.
-    await eventually('every search in flight at the provider', async () => ((await client.xpending(keys.searchRequested, PROVIDER_GROUP)) as [number])[0] === 8);
+    await eventually('every search in flight at the provider', async () => (await pendingSearchRequests(client, keys, PROVIDER_GROUP)) === 8);
 
     await server.kill();
     const beforeRestart = acknowledged.size;
@@ -188,11 +192,11 @@ describe('Redis outages (real processes, a Redis the test kills)', () => {
       { timeoutMs: 20_000 },
     );
     const completions = new Map<string, number>();
-    for (const [, fields] of await client.xrange(keys.searchResults, '-', '+')) {
+    for (const [, fields] of await searchStreamEntries(client, keys, 'results')) {
       const decoded = searchResultCodec.decode(fields);
       if (decoded.ok && decoded.value.status !== 'processing') completions.set(decoded.value.search_id, (completions.get(decoded.value.search_id) ?? 0) + 1);
     }
     expect(searchIds.map((searchId) => completions.get(searchId))).toEqual(searchIds.map(() => 1));
-    await eventually('the pending list to drain', async () => ((await client.xpending(keys.searchRequested, PROVIDER_GROUP)) as [number])[0] === 0);
+    await eventually('the pending list to drain', async () => (await pendingSearchRequests(client, keys, PROVIDER_GROUP)) === 0);
   }, 60_000);
 });

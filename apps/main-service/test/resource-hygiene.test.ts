@@ -1,5 +1,5 @@
 import { redisKeys, type RedisKeys } from '@skyway/contracts';
-import { createRedisClient, waitForReady } from '@skyway/redis-connection';
+import { singleRedisTopology, waitForReady, type RedisTopology } from '@skyway/redis-connection';
 import { SearchStore } from '@skyway/search-state';
 import { eventually, forEachConcurrently, openSse, sampleFlight, startRedisServer, uniqueKeyPrefix, type RedisServer } from '@skyway/testkit';
 import type { FastifyInstance } from 'fastify';
@@ -21,6 +21,7 @@ describe('resource hygiene (in process, a private Redis)', () => {
   let server: RedisServer;
   let prefix: string;
   let keys: RedisKeys;
+  let topology: RedisTopology & { readonly commands: Redis };
   let commands: Redis;
   let app: FastifyInstance | undefined;
   const stores: SearchStore[] = [];
@@ -32,18 +33,19 @@ describe('resource hygiene (in process, a private Redis)', () => {
   beforeEach(async () => {
     prefix = uniqueKeyPrefix('hygiene');
     keys = redisKeys(prefix);
-    commands = createRedisClient(server.url, { connectionName: 'test:commands' });
+    topology = singleRedisTopology(server.url, { connectionName: 'test:commands' });
+    commands = topology.commands;
     await waitForReady(commands, 5_000);
   });
   afterEach(async () => {
     await app?.close();
     app = undefined;
     await Promise.all(stores.splice(0).map((store) => store.close()));
-    commands.disconnect();
+    topology.close();
   });
 
   function providerStore(): SearchStore {
-    const store = new SearchStore({ commands, keys, service: 'test-provider' });
+    const store = new SearchStore({ topology, keys, service: 'test-provider' });
     stores.push(store);
     return store;
   }

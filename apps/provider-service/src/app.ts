@@ -21,11 +21,21 @@ export async function buildApp(config: ProviderServiceConfig, deps: ProviderServ
   const app = Fastify({ logger: loggerOptions('provider-service', config) });
   // First: it traces the routes registered after it and serves /metrics.
   await app.register(telemetryPlugin);
-  await app.register(redisPlugin, { url: config.redisUrl, keyPrefix: config.redisKeyPrefix, service: 'provider-service' });
+  await app.register(redisPlugin, {
+    redis: config.redis,
+    keyPrefix: config.redisKeyPrefix,
+    service: 'provider-service',
+    searchPartitions: config.searchPartitions,
+  });
   redisConnectionMetrics(app.metricsRegistry).watch(app.redis);
   await app.register(consumerGroupMetricsPlugin, {
     redis: app.redis,
-    targets: [{ key: app.redisKeys.searchRequested, stream: STREAMS.searchRequested, group: PROVIDER_GROUP }],
+    targets: app.redisKeys.searchPartitions.map((partition) => ({
+      key: partition.requested,
+      stream: STREAMS.searchRequested,
+      group: PROVIDER_GROUP,
+      partition: String(partition.index),
+    })),
   });
   await app.register(searchWorker, {
     config,
@@ -34,8 +44,8 @@ export async function buildApp(config: ProviderServiceConfig, deps: ProviderServ
   });
   await app.register(healthPlugin, {
     checks: {
-      redis: redisReady(app.redis),
-      consumerGroup: async () => app.searchConsumer.isJoined() || 'not joined to the consumer group',
+      redis: redisReady(app),
+      consumerGroup: async () => app.searchConsumers.every((consumer) => consumer.isJoined()) || 'not joined to the consumer group of every partition',
     },
   });
   return app;

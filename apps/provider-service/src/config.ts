@@ -1,9 +1,10 @@
 import { Type } from '@sinclair/typebox';
-import { ConfigError, commonConfig, commonEnv, parseEnv, type CommonConfig } from '@skyway/service-runtime';
+import { ConfigError, commonConfig, commonEnv, parseEnv, searchPartitionsEnv, type CommonConfig } from '@skyway/service-runtime';
 import { hostname } from 'node:os';
 
 export const ProviderServiceEnv = Type.Object({
   ...commonEnv(3200),
+  ...searchPartitionsEnv(),
   SUPPLIER_URLS: Type.String({ minLength: 1, default: 'http://127.0.0.1:3100', description: 'Comma-separated supplier base URLs' }),
   PROVIDER_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 1024, default: 16 }),
   CLAIM_IDLE_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
@@ -14,6 +15,8 @@ export const ProviderServiceEnv = Type.Object({
 });
 
 export interface ProviderServiceConfig extends CommonConfig {
+  /** Partitions of the search streams (SEARCH_PARTITIONS): the same in every service; a replica consumes all of them. */
+  readonly searchPartitions: number;
   readonly supplierUrls: readonly URL[];
   /** Searches processed at once by this replica. */
   readonly concurrency: number;
@@ -49,6 +52,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): ProviderServiceConfig {
   const parsed = parseEnv(ProviderServiceEnv, env);
   return {
     ...commonConfig(parsed),
+    searchPartitions: parsed.SEARCH_PARTITIONS,
     supplierUrls: parseSupplierUrls(parsed.SUPPLIER_URLS),
     concurrency: parsed.PROVIDER_CONCURRENCY,
     claimIdleMs: parsed.CLAIM_IDLE_MS,

@@ -1,5 +1,5 @@
 import { PROVIDER_GROUP, redisKeys, type RedisKeys } from '@skyway/contracts';
-import { createRedisClient, waitForReady } from '@skyway/redis-connection';
+import { singleRedisTopology, waitForReady } from '@skyway/redis-connection';
 import { SearchStore, searchResultCodec } from '@skyway/search-state';
 import {
   eventually,
@@ -7,8 +7,7 @@ import {
   processesPerTest,
   startRedisServer,
   uniqueKeyPrefix,
-  type IsolatedRedis,
-} from '@skyway/testkit';
+  type IsolatedRedis, searchStreamEntries } from '@skyway/testkit';
 import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { startLocalSupplier } from './support/local-supplier';
@@ -19,12 +18,13 @@ describe('provider-service replicas (real processes)', () => {
   const { start, defer } = processesPerTest();
 
   async function storeFor(url: string, keys: RedisKeys): Promise<{ store: SearchStore; commands: Redis }> {
-    const commands = createRedisClient(url, { connectionName: 'test:commands' });
+    const topology = singleRedisTopology(url, { connectionName: 'test:commands' });
+    const commands = topology.commands;
     await waitForReady(commands, 5_000);
-    const store = new SearchStore({ commands, keys, service: 'test' });
+    const store = new SearchStore({ topology, keys, service: 'test' });
     defer(async () => {
       await store.close();
-      commands.disconnect();
+      topology.close();
     });
     return { store, commands };
   }
@@ -35,7 +35,7 @@ describe('provider-service replicas (real processes)', () => {
   /** Searches that are `completed` in the results stream, counted per search: exactly one each. */
   async function completionsPerSearch(redis: IsolatedRedis, keys: RedisKeys): Promise<Map<string, number>> {
     const completions = new Map<string, number>();
-    for (const [, fields] of await redis.client.xrange(keys.searchResults, '-', '+')) {
+    for (const [, fields] of await searchStreamEntries(redis.client, keys, 'results')) {
       const decoded = searchResultCodec.decode(fields);
       if (decoded.ok && decoded.value.status !== 'processing') {
         completions.set(decoded.value.search_id, (completions.get(decoded.value.search_id) ?? 0) + 1);
@@ -44,10 +44,14 @@ describe('provider-service replicas (real processes)', () => {
     return completions;
   }
 
-  const pendingOf = async (redis: IsolatedRedis, keys: RedisKeys): Promise<Array<[entryId: string, consumer: string]>> =>
-    ((await redis.client.xpending(keys.searchRequested, PROVIDER_GROUP, '-', '+', 100)) as Array<[string, string, number, number]>).map(
-      ([entryId, consumer]) => [entryId, consumer],
-    );
+  const pendingOf = async (redis: IsolatedRedis, keys: RedisKeys): Promise<Array<[entryId: string, consumer: string]>> => {
+    const pending: Array<[entryId: string, consumer: string]> = [];
+    for (const partition of keys.searchPartitions) {
+      const entries = (await redis.client.xpending(partition.requested, PROVIDER_GROUP, '-', '+', 100).catch(() => [])) as Array<[string, string, number, number]>;
+      pending.push(...entries.map(([entryId, consumer]): [string, string] => [entryId, consumer]));
+    }
+    return pending;
+  };
 
   it('completes 16 in-flight searches exactly once within CLAIM_IDLE_MS + processing time when a replica is SIGKILLed', async () => {
     const SEARCHES = 16;
@@ -93,7 +97,9 @@ describe('provider-service replicas (real processes)', () => {
   it('on SIGTERM finishes and acks the searches in flight, leaves the one it could not finish pending and unread ones untouched, and exits 0', async () => {
     const redis: IsolatedRedis = await isolatedRedis('sigterm');
     defer(() => redis.cleanup());
-    const keys = redisKeys(redis.prefix);
+    // One partition: a replica reads no more than its free concurrency from it, so entries beyond it stay unread.
+    // (With P partitions, each partition's reader may hold one read's worth that it has not started: left pending for others.)
+    const keys = redisKeys(redis.prefix, { searchPartitions: 1 });
     const { store } = await storeFor(redis.url, keys);
     // Searches for 9 passengers hang at this supplier until the test says otherwise; others take 1 s.
     const HANGING_PARTY = 9;
@@ -108,6 +114,7 @@ describe('provider-service replicas (real processes)', () => {
       SUPPLIER_URLS: supplier.url.href,
       CONSUMER_NAME: name,
       LOG_LEVEL: 'info',
+      SEARCH_PARTITIONS: '1',
       ...extra,
     });
     // No supplier timeout to save it: the hanging search is still in flight when the stop deadline passes.
@@ -122,7 +129,7 @@ describe('provider-service replicas (real processes)', () => {
     expect(await draining.stop('SIGTERM', 20_000)).toBe(0);
     expect(draining.output()).toContain('search worker stopped');
     for (const search of inFlight) expect((await store.get(search.search_id))?.status).toBe('completed');
-    const [[hangingEntry] = ['', '']] = await redis.client.xrange(keys.searchRequested, '-', '+').then((entries) =>
+    const [[hangingEntry] = ['', '']] = await searchStreamEntries(redis.client, keys, 'requested').then((entries) =>
       entries.filter(([, fields]) => fields.includes(hanging.search_id)),
     );
     // Nothing it read but did not finish was acked: the hanging search is pending, still its own.

@@ -1,7 +1,7 @@
 import { PROVIDER_GROUP, redisKeys, type RedisKeys } from '@skyway/contracts';
-import { createRedisClient, waitForReady } from '@skyway/redis-connection';
+import { singleRedisTopology, waitForReady, type RedisTopology } from '@skyway/redis-connection';
 import { newSearch, SearchStore, searchResultCodec, type SearchState } from '@skyway/search-state';
-import { eventually, isolatedRedis, type IsolatedRedis } from '@skyway/testkit';
+import { eventually, isolatedRedis, type IsolatedRedis, pendingSearchRequests, searchStreamEntries } from '@skyway/testkit';
 import type { FastifyInstance } from 'fastify';
 import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
@@ -14,6 +14,7 @@ const query = { from: 'CGK', to: 'DPS', date: '2030-07-10', passengers: 2 };
 describe('provider-service search worker (in process, real Redis, local suppliers)', () => {
   let redis: IsolatedRedis;
   let keys: RedisKeys;
+  let topology: RedisTopology & { readonly commands: Redis };
   let commands: Redis;
   let store: SearchStore;
   let suppliers: LocalSupplier[];
@@ -22,9 +23,10 @@ describe('provider-service search worker (in process, real Redis, local supplier
   beforeEach(async () => {
     redis = await isolatedRedis('provider');
     keys = redisKeys(redis.prefix);
-    commands = createRedisClient(redis.url, { connectionName: 'test:commands' });
+    topology = singleRedisTopology(redis.url, { connectionName: 'test:commands' });
+    commands = topology.commands;
     await waitForReady(commands, 5_000);
-    store = new SearchStore({ commands, keys, service: 'test' });
+    store = new SearchStore({ topology, keys, service: 'test' });
     suppliers = [await startLocalSupplier('alpha'), await startLocalSupplier('beta')];
   });
   afterEach(async () => {
@@ -32,7 +34,7 @@ describe('provider-service search worker (in process, real Redis, local supplier
     app = undefined;
     await Promise.all(suppliers.map((supplier) => supplier.close()));
     await store.close();
-    commands.disconnect();
+    topology.close();
     await redis.cleanup();
   });
 
@@ -64,14 +66,14 @@ describe('provider-service search worker (in process, real Redis, local supplier
     });
 
   async function publishedStatuses(searchId: string): Promise<string[]> {
-    const entries = await redis.client.xrange(keys.searchResults, '-', '+');
+    const entries = await searchStreamEntries(redis.client, keys, 'results');
     return entries.flatMap(([, fields]) => {
       const decoded = searchResultCodec.decode(fields);
       return decoded.ok && decoded.value.search_id === searchId ? [`${decoded.value.seq}:${decoded.value.status}`] : [];
     });
   }
 
-  const pendingCount = async (): Promise<number> => ((await redis.client.xpending(keys.searchRequested, PROVIDER_GROUP)) as [number])[0];
+  const pendingCount = async (): Promise<number> => (await pendingSearchRequests(redis.client, keys, PROVIDER_GROUP));
 
   it('is ready once Redis answers and the consumer group is joined', async () => {
     const provider = await startProvider();
@@ -118,9 +120,10 @@ describe('provider-service search worker (in process, real Redis, local supplier
     const before = await publishedStatuses(search.search_id);
     const requestsBefore = suppliers[0]?.requests();
     // The same request again, as a redelivery would bring it.
-    const [[, fields] = ['', []]] = await redis.client.xrange(keys.searchRequested, '-', '+');
-    await redis.client.xadd(keys.searchRequested, '*', ...fields);
-    await eventually('the duplicate acked', async () => (await redis.client.xlen(keys.searchRequested)) === 2 && (await pendingCount()) === 0);
+    const requests = keys.searchPartitionOf(search.search_id).requested;
+    const [[, fields] = ['', []]] = await redis.client.xrange(requests, '-', '+');
+    await redis.client.xadd(requests, '*', ...fields);
+    await eventually('the duplicate acked', async () => (await redis.client.xlen(requests)) === 2 && (await pendingCount()) === 0);
     expect(await publishedStatuses(search.search_id)).toEqual(before);
     expect(suppliers[0]?.requests()).toBe(requestsBefore);
   });
@@ -152,10 +155,10 @@ describe('provider-service search worker (in process, real Redis, local supplier
     it.each(cases)('%s: dead-lettered at once with the reason, its search failed, the pending list drained, the worker still serving', async (_case, fieldsFor, reason) => {
       await startProvider();
       const searchId = await storedSearch();
-      await redis.client.xadd(keys.searchRequested, '*', ...Object.entries(fieldsFor(searchId)).flat());
+      await redis.client.xadd(keys.searchPartitionOf(searchId).requested, '*', ...Object.entries(fieldsFor(searchId)).flat());
       expect(await finished(searchId)).toMatchObject({ status: 'failed', error: { code: 'INVALID_REQUEST' } });
       const [[, dead] = ['', []]] = await eventually('the DLQ entry', async () => {
-        const entries = await redis.client.xrange(keys.searchRequestedDeadLetter, '-', '+');
+        const entries = await redis.client.xrange(keys.searchPartitionOf(searchId).deadLetter, '-', '+');
         return entries.length === 1 ? entries : undefined;
       });
       const deadFields = new Map<string, string>();
@@ -171,9 +174,11 @@ describe('provider-service search worker (in process, real Redis, local supplier
 
     it('a search id that is not one: dead-lettered, no search touched', async () => {
       await startProvider();
-      await redis.client.xadd(keys.searchRequested, '*', ...Object.entries(valid('search:{*}')).flat());
+      // Not a search id, so no partition of its own: the entry is written to the first one.
+      const [partition] = keys.searchPartitions;
+      await redis.client.xadd(partition?.requested ?? '', '*', ...Object.entries(valid('search:{*}')).flat());
       const entries = await eventually('the DLQ entry', async () => {
-        const dead = await redis.client.xrange(keys.searchRequestedDeadLetter, '-', '+');
+        const dead = await redis.client.xrange(partition?.deadLetter ?? '', '-', '+');
         return dead.length === 1 ? dead : undefined;
       });
       expect(entries[0]?.[1]).toEqual(expect.arrayContaining(['dlq_reason', expect.stringContaining('search_id')]));

@@ -1,7 +1,7 @@
 import { PROVIDER_GROUP, redisKeys, type RedisKeys } from '@skyway/contracts';
-import { createRedisClient, waitForReady } from '@skyway/redis-connection';
+import { singleRedisTopology, waitForReady, type RedisTopology } from '@skyway/redis-connection';
 import { SearchStore, searchResultCodec } from '@skyway/search-state';
-import { eventually, isolatedRedis, type IsolatedRedis } from '@skyway/testkit';
+import { eventually, isolatedRedis, type IsolatedRedis, pendingSearchRequests, searchStreamEntries } from '@skyway/testkit';
 import type { FastifyInstance } from 'fastify';
 import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
@@ -30,6 +30,7 @@ const FETCH_ABORTED_SOCKET_LINGER_MS = 4_000;
 describe('supplier faults (provider in process, real Redis, a local misbehaving supplier)', () => {
   let redis: IsolatedRedis;
   let keys: RedisKeys;
+  let topology: RedisTopology & { readonly commands: Redis };
   let commands: Redis;
   let store: SearchStore;
   let supplier: LocalSupplier;
@@ -38,9 +39,10 @@ describe('supplier faults (provider in process, real Redis, a local misbehaving 
   beforeEach(async () => {
     redis = await isolatedRedis('supplier-faults');
     keys = redisKeys(redis.prefix);
-    commands = createRedisClient(redis.url, { connectionName: 'test:commands' });
+    topology = singleRedisTopology(redis.url, { connectionName: 'test:commands' });
+    commands = topology.commands;
     await waitForReady(commands, 5_000);
-    store = new SearchStore({ commands, keys, service: 'test' });
+    store = new SearchStore({ topology, keys, service: 'test' });
     supplier = await startLocalSupplier('faulty');
   });
   afterEach(async () => {
@@ -48,7 +50,7 @@ describe('supplier faults (provider in process, real Redis, a local misbehaving 
     app = undefined;
     await supplier.close();
     await store.close();
-    commands.disconnect();
+    topology.close();
     await redis.cleanup();
   });
 
@@ -68,7 +70,7 @@ describe('supplier faults (provider in process, real Redis, a local misbehaving 
   }
 
   async function terminalEntries(searchId: string): Promise<string[]> {
-    const entries = await redis.client.xrange(keys.searchResults, '-', '+');
+    const entries = await searchStreamEntries(redis.client, keys, 'results');
     return entries.flatMap(([, fields]) => {
       const decoded = searchResultCodec.decode(fields);
       return decoded.ok && decoded.value.search_id === searchId && decoded.value.status !== 'processing'
@@ -102,7 +104,7 @@ describe('supplier faults (provider in process, real Redis, a local misbehaving 
       expect(await store.get(search.search_id)).toMatchObject({ status: 'failed', error: { code: 'SUPPLIERS_UNAVAILABLE' } });
       expect(await terminalEntries(search.search_id)).toEqual(['failed:SUPPLIERS_UNAVAILABLE']);
     }
-    await eventually('the requests acked', async () => ((await redis.client.xpending(keys.searchRequested, PROVIDER_GROUP)) as [number])[0] === 0);
+    await eventually('the requests acked', async () => (await pendingSearchRequests(redis.client, keys, PROVIDER_GROUP)) === 0);
     // A request the client never aborted would keep its socket (the supplier holds it open for ever).
     await eventually('no socket left open to the supplier', async () => (await supplier.connections()) === 0, {
       timeoutMs: FETCH_ABORTED_SOCKET_LINGER_MS + SLACK_MS,

@@ -1,26 +1,82 @@
+import clusterKeySlot from 'cluster-key-slot';
 import { Type, type Static } from '@sinclair/typebox';
 import { FlightResult, SearchError, SearchId, UppercaseIataCode } from './search';
 
-/** Stream and consumer-group names (SPEC §4). */
+/** Stream and consumer-group names (SPEC §4); each stream is split into partitions (see {@link redisKeys}). */
 export const STREAMS = {
   searchRequested: 'flight.search.requested',
   searchRequestedDeadLetter: 'flight.search.requested.dlq',
   searchResults: 'flight.search.results',
+  journeyChanges: 'journey.changes',
 } as const;
 
 export const PROVIDER_GROUP = 'provider-service';
 
+/** Redis Cluster's hash slots; a key's slot is CRC16 of its `{hash tag}` modulo this. */
+export const CLUSTER_SLOTS = 16_384;
+
+/** `SEARCH_PARTITIONS` when unset: enough to spread the search streams over a few masters evenly. */
+export const DEFAULT_SEARCH_PARTITIONS = 16;
+export const MAX_SEARCH_PARTITIONS = 1_024;
+
+/**
+ * Journeys are grouped into this many partitions, each with one change feed stream. Fixed, not
+ * configured: a journey's keys carry its partition's tag, so changing it would move every journey.
+ */
+export const JOURNEY_PARTITIONS = 16;
+
+/** The Redis client's slot function (CRC16/XMODEM of the hash tag), as Redis Cluster computes it. */
+export const slotOf: (key: string) => number = clusterKeySlot;
+
+/**
+ * The hash tags of `count` partitions named `<namespace><index>`: partition i gets the first tag
+ * (`s3`, else `s3.1`, `s3.2`, …) whose slot lies in the i-th of `count` equal slot ranges, so the
+ * partitions spread evenly over the masters of a cluster whose slots are evenly assigned.
+ */
+export function partitionTags(namespace: string, count: number): string[] {
+  return Array.from({ length: count }, (_, index) => {
+    const low = Math.floor((index * CLUSTER_SLOTS) / count);
+    const high = Math.floor(((index + 1) * CLUSTER_SLOTS) / count);
+    for (let attempt = 0; ; attempt++) {
+      const tag = attempt === 0 ? `${namespace}${index}` : `${namespace}${index}.${attempt}`;
+      const slot = clusterKeySlot(tag);
+      if (slot >= low && slot < high) return tag;
+    }
+  });
+}
+
+/** One partition of the search pipeline: its request, result and dead-letter streams share a slot with its searches' state. */
+export interface SearchPartition {
+  readonly index: number;
+  readonly tag: string;
+  readonly requested: string;
+  readonly results: string;
+  readonly deadLetter: string;
+}
+
+/** One partition of the journeys: its journeys' keys and its change feed stream share a slot. */
+export interface JourneyPartition {
+  readonly index: number;
+  readonly tag: string;
+  /** Every committed change of the partition's journeys, written in the same MULTI as the journey: what SSE viewers follow. */
+  readonly changeFeed: string;
+}
+
 /**
  * Redis key names. Every app takes an optional prefix (empty in production) so tests and shared
- * Redis servers can isolate namespaces; keys of one search or one journey share a `{hash tag}`
- * so they land in one Redis Cluster slot and can be used together in MULTI and Lua.
+ * Redis servers can isolate namespaces. Every key carries a `{hash tag}`: the keys one
+ * transaction, script or multi-key read touches always share a Redis Cluster slot (a search's
+ * state and its partition's streams; a journey's document, change stream and its partition's
+ * change feed).
  */
 export interface RedisKeys {
-  readonly searchRequested: string;
-  readonly searchRequestedDeadLetter: string;
-  readonly searchResults: string;
-  /** The stored state of one search (JSON, with a TTL). */
+  readonly searchPartitions: readonly SearchPartition[];
+  /** The partition a search belongs to, from its id. */
+  searchPartitionOf(searchId: string): SearchPartition;
+  /** The stored state of one search (JSON, with a TTL), in its partition's slot. */
   search(searchId: string): string;
+  readonly journeyPartitions: readonly JourneyPartition[];
+  journeyPartitionOf(journeyId: string): JourneyPartition;
   /** The JSON document of one journey. */
   journey(journeyId: string): string;
   /** The change stream (outbox) of one journey, written in the same MULTI as its document. */
@@ -29,18 +85,47 @@ export interface RedisKeys {
   journeyLock(journeyId: string): string;
   /** Set of every journey id, for `GET /api/journeys`. */
   readonly journeyIndex: string;
+  /** The partition count every service of this namespace must agree on (checked at start). */
+  readonly searchPartitionCount: string;
 }
 
-export function redisKeys(prefix = ''): RedisKeys {
+export interface RedisKeysOptions {
+  /** `SEARCH_PARTITIONS`; default {@link DEFAULT_SEARCH_PARTITIONS}. */
+  readonly searchPartitions?: number;
+}
+
+export function redisKeys(prefix = '', options: RedisKeysOptions = {}): RedisKeys {
+  const count = options.searchPartitions ?? DEFAULT_SEARCH_PARTITIONS;
+  if (!Number.isInteger(count) || count < 1 || count > MAX_SEARCH_PARTITIONS) {
+    throw new RangeError(`search partitions must be an integer from 1 to ${MAX_SEARCH_PARTITIONS} (got ${count})`);
+  }
+  const searchPartitions = partitionTags('s', count).map(
+    (tag, index): SearchPartition => ({
+      index,
+      tag,
+      requested: `${prefix}${STREAMS.searchRequested}:{${tag}}`,
+      results: `${prefix}${STREAMS.searchResults}:{${tag}}`,
+      deadLetter: `${prefix}${STREAMS.searchRequestedDeadLetter}:{${tag}}`,
+    }),
+  );
+  const journeyPartitions = partitionTags('j', JOURNEY_PARTITIONS).map(
+    (tag, index): JourneyPartition => ({ index, tag, changeFeed: `${prefix}${STREAMS.journeyChanges}:{${tag}}` }),
+  );
+  const searchPartitionOf = (searchId: string): SearchPartition => searchPartitions[clusterKeySlot(searchId) % count] as SearchPartition;
+  const journeyPartitionOf = (journeyId: string): JourneyPartition =>
+    journeyPartitions[clusterKeySlot(journeyId) % JOURNEY_PARTITIONS] as JourneyPartition;
+  const journey = (journeyId: string): string => `${prefix}journey:{${journeyPartitionOf(journeyId).tag}}:${journeyId}`;
   return {
-    searchRequested: prefix + STREAMS.searchRequested,
-    searchRequestedDeadLetter: prefix + STREAMS.searchRequestedDeadLetter,
-    searchResults: prefix + STREAMS.searchResults,
-    search: (searchId) => `${prefix}search:{${searchId}}`,
-    journey: (journeyId) => `${prefix}journey:{${journeyId}}`,
-    journeyChanges: (journeyId) => `${prefix}journey:{${journeyId}}:changes`,
-    journeyLock: (journeyId) => `${prefix}journey:{${journeyId}}:lock`,
+    searchPartitions,
+    searchPartitionOf,
+    search: (searchId) => `${prefix}search:{${searchPartitionOf(searchId).tag}}:${searchId}`,
+    journeyPartitions,
+    journeyPartitionOf,
+    journey,
+    journeyChanges: (journeyId) => `${journey(journeyId)}:changes`,
+    journeyLock: (journeyId) => `${journey(journeyId)}:lock`,
     journeyIndex: `${prefix}journeys`,
+    searchPartitionCount: `${prefix}search-partitions`,
   };
 }
 

@@ -1,4 +1,4 @@
-import { SearchRequestedMessage, SearchResultMessage, createStreamCodec, exampleFlightResult, redisKeys } from '../src';
+import { SearchRequestedMessage, SearchResultMessage, createStreamCodec, exampleFlightResult } from '../src';
 
 const requested = createStreamCodec(SearchRequestedMessage);
 const results = createStreamCodec(SearchResultMessage, { maxEntryBytes: 4096 });
@@ -53,20 +53,6 @@ describe('stream codecs', () => {
     expect(requested.decode(['search_id'])).toMatchObject({ ok: false, error: { reason: expect.stringContaining('odd') } });
     const huge = results.decode(['search_id', message.search_id, 'status', 'completed', 'results', 'x'.repeat(5000)]);
     expect(huge).toMatchObject({ ok: false, error: { reason: expect.stringContaining('exceeds') } });
-  });
-});
-
-describe('redisKeys', () => {
-  it('keeps the spec stream names without a prefix and hash-tags per search and journey', () => {
-    const keys = redisKeys();
-    expect([keys.searchRequested, keys.searchResults, keys.searchRequestedDeadLetter]).toEqual([
-      'flight.search.requested',
-      'flight.search.results',
-      'flight.search.requested.dlq',
-    ]);
-    expect(keys.journey('JRN-1')).toBe('journey:{JRN-1}');
-    expect(keys.journeyChanges('JRN-1')).toBe('journey:{JRN-1}:changes');
-    expect(redisKeys('t:1:').search('abc')).toBe('t:1:search:{abc}');
   });
 });
 

@@ -1,6 +1,6 @@
 -- The `lua` strategy: the whole read-modify-write of one update as one atomic script
 -- (benchmarks and tests only; production uses WATCH/MULTI/EXEC with group commit).
--- KEYS[1] journey document, KEYS[2] its change stream
+-- KEYS[1] journey document, KEYS[2] its change stream, KEYS[3] its partition's change feed
 -- ARGV[1] 'segmentStatus' | 'journeyStatus', ARGV[2] segment id ('' for journeyStatus),
 -- ARGV[3] new status, ARGV[4] expected version ('' for none), ARGV[5] stream MAXLEN (approximate),
 -- ARGV[6] journey id, ARGV[7] change list JSON, ARGV[8] committedAt
@@ -38,6 +38,8 @@ if next(journey.segments) == nil then
   encoded = string.gsub(encoded, '"segments":{}', '"segments":[]')
 end
 redis.call('SET', KEYS[1], encoded)
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*',
-  'journeyId', ARGV[6], 'version', tostring(journey.version), 'changes', ARGV[7], 'committedAt', ARGV[8])
+for stream = 2, 3 do
+  redis.call('XADD', KEYS[stream], 'MAXLEN', '~', ARGV[5], '*',
+    'journeyId', ARGV[6], 'version', tostring(journey.version), 'changes', ARGV[7], 'committedAt', ARGV[8])
+end
 return {'committed', journey.version}

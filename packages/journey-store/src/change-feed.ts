@@ -1,5 +1,5 @@
-import { journeyChangeCodec, type JourneyChangeEvent, type RedisKeys } from '@skyway/contracts';
-import { REDIS_DEFAULTS, waitForReady } from '@skyway/redis-connection';
+import { journeyChangeCodec, type JourneyChangeEvent, type JourneyPartition, type RedisKeys } from '@skyway/contracts';
+import { NodeBoundConnection, isRedisUnavailableError, isSlotRedirectError, type RedisTopology } from '@skyway/redis-connection';
 import type Redis from 'ioredis';
 import { sleep } from './backoff';
 
@@ -8,23 +8,22 @@ export type FeedEvent = { readonly kind: 'change'; readonly event: JourneyChange
 
 export interface ChangeFeedOptions {
   readonly keys: RedisKeys;
-  /** The shared command connection: catch-up reads and `CLIENT UNBLOCK`. */
-  readonly commands: Redis;
-  /** Creates the feed's one blocking connection (no command timeout), on the first subscription. */
-  readonly createReader: () => Redis;
-  /** How long one XREAD blocks; also the longest a new journey can wait to be added to the read. */
+  /** The process's Redis: its shared client for catch-up reads, node-bound connections for the blocking reads. */
+  readonly topology: RedisTopology;
+  /** Names the feed's blocking connections in `CLIENT LIST`. */
+  readonly connectionName: string;
+  /** How long one XREAD blocks. */
   readonly blockMs?: number;
-  /** Entries per stream per XREAD. */
+  /** Entries per XREAD. */
   readonly readCount?: number;
   /** Pause before reading again after an error (Redis unreachable). */
   readonly retryDelayMs?: number;
   readonly onError?: (error: Error) => void;
+  /** Called with each blocking connection as it is created (e.g. to watch it in metrics). */
+  readonly onConnection?: (connection: Redis) => void;
 }
 
 export const CHANGE_FEED_DEFAULTS = { blockMs: 5_000, readCount: 256, retryDelayMs: 500 } as const;
-
-const UNBLOCK_TRIES = 50;
-const UNBLOCK_RETRY_MS = 10;
 
 /** Where a subscriber starts: the journey version it has and the stream position read with it. */
 export interface FeedStart {
@@ -87,35 +86,101 @@ class FeedSubscriber {
   }
 }
 
-interface WatchedJourney {
-  /** Id of the last change-stream entry read for this journey. */
+/** The blocking reader of one partition's change feed, alive while the partition has subscribers here. */
+class PartitionReader {
+  /** Id of the last feed entry read. */
   cursor: string;
-  readonly subscribers: Set<FeedSubscriber>;
+  readonly journeys = new Map<string, Set<FeedSubscriber>>();
+  readonly connection: NodeBoundConnection;
+  loop: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly partition: JourneyPartition,
+    start: string,
+    private readonly feed: { readonly options: ChangeFeedOptions; readonly settings: FeedSettings; isClosed(): boolean; ended(reader: PartitionReader): void },
+  ) {
+    this.cursor = start;
+    const { topology, connectionName, onConnection } = feed.options;
+    this.connection = new NodeBoundConnection(topology, partition.changeFeed, {
+      connectionName,
+      ...(feed.options.onError ? { onError: feed.options.onError } : {}),
+      ...(onConnection ? { onConnection } : {}),
+    });
+  }
+
+  /** Reads until the partition has no subscriber left (call once its first subscriber is added). */
+  start(): void {
+    this.loop = this.run();
+  }
+
+  get subscriberCount(): number {
+    let count = 0;
+    for (const subscribers of this.journeys.values()) count += subscribers.size;
+    return count;
+  }
+
+  private async run(): Promise<void> {
+    const { settings, options } = this.feed;
+    while (!this.feed.isClosed() && this.subscriberCount > 0) {
+      let reply: [stream: string, entries: [id: string, fields: string[]][]][] | null;
+      try {
+        const connection = await this.connection.connection();
+        reply = await connection.xread('COUNT', settings.readCount, 'BLOCK', settings.blockMs, 'STREAMS', this.partition.changeFeed, this.cursor);
+      } catch (error) {
+        if (this.feed.isClosed()) break;
+        options.onError?.(error as Error);
+        if (isSlotRedirectError(error) || isRedisUnavailableError(error)) await this.connection.recover();
+        await sleep(settings.retryDelayMs);
+        continue;
+      }
+      for (const [, entries] of reply ?? []) this.deliver(entries);
+    }
+    this.connection.disconnect();
+    this.feed.ended(this);
+  }
+
+  private deliver(entries: [id: string, fields: string[]][]): void {
+    for (const [id, fields] of entries) {
+      this.cursor = id;
+      // Most entries are other journeys' changes: skip them before decoding.
+      const journeyId = fields[fields.indexOf('journeyId') + 1];
+      const subscribers = journeyId === undefined ? undefined : this.journeys.get(journeyId);
+      if (subscribers === undefined || subscribers.size === 0) continue;
+      const decoded = journeyChangeCodec.decode(fields);
+      if (!decoded.ok) {
+        // Skipped; its subscribers see the version gap and start over from a snapshot.
+        this.feed.options.onError?.(new Error(`malformed change-feed entry ${id}: ${decoded.error.reason}`));
+        continue;
+      }
+      for (const subscriber of subscribers) subscriber.offer(decoded.value);
+    }
+  }
+}
+
+interface FeedSettings {
+  readonly blockMs: number;
+  readonly readCount: number;
+  readonly retryDelayMs: number;
 }
 
 /**
- * Live changes of journeys for SSE, with **one blocking connection per process** however many
- * clients listen: a single loop runs `XREAD BLOCK` over the change streams of every journey that
- * has subscribers and fans each entry out in memory. A subscription added while the loop is
- * blocked wakes it with `CLIENT UNBLOCK` so the next read includes the new stream. Unsubscribing
- * releases the subscriber at once; a journey whose last subscriber left drops out of the next read.
+ * Live changes of journeys for SSE. Every committed change is also appended, in the same MULTI, to
+ * its journey partition's change feed (`journey.changes:{tag}`); a process follows **one feed per
+ * partition that has subscribers here** with a blocking `XREAD` on a connection bound to the
+ * partition's node, and fans entries out in memory to the subscribers of their journey. So however
+ * many journeys are watched (1,000 or more), a process holds at most `JOURNEY_PARTITIONS` blocking
+ * connections, and no read ever spans two slots (Redis Cluster refuses that with CROSSSLOT).
  *
  * Subscribers start from a {@link FeedStart} read together with the journey, so they see every
- * later change exactly once, in version order. If that cannot be guaranteed (the stream was
- * trimmed past a subscriber, or an entry is malformed) the subscriber gets `gap` and should
- * start over from a fresh snapshot. While Redis is unreachable the loop retries; cursors are
- * kept, so nothing is skipped once it is back.
+ * later change exactly once, in version order: entries the partition's reader has already passed
+ * are caught up from the feed. If that cannot be guaranteed (the feed was trimmed past a
+ * subscriber, or an entry is malformed) the subscriber gets `gap` and should start over from a
+ * fresh snapshot. While Redis is unreachable the readers retry; cursors are kept, so nothing is
+ * skipped once it is back. A partition whose last subscriber left stops being read.
  */
 export class JourneyChangeFeed {
-  private readonly watched = new Map<string, WatchedJourney>();
-  private readonly settings: { readonly blockMs: number; readonly readCount: number; readonly retryDelayMs: number };
-  private reader: Redis | undefined;
-  private readerId: number | undefined;
-  private reading = false;
-  /** Counts XREAD calls, so an unblock meant for one read never ends the next. */
-  private readGeneration = 0;
-  private wakeIdle: (() => void) | undefined;
-  private loop: Promise<void> | undefined;
+  private readonly readers = new Map<number, PartitionReader>();
+  private readonly settings: FeedSettings;
   private closed = false;
 
   constructor(private readonly options: ChangeFeedOptions) {
@@ -126,137 +191,77 @@ export class JourneyChangeFeed {
     };
   }
 
-  /** Journeys being read right now (for tests and diagnostics). */
+  /** Journeys with subscribers right now (for tests and diagnostics). */
   get watchedJourneys(): number {
-    return this.watched.size;
+    let count = 0;
+    for (const reader of this.readers.values()) for (const subscribers of reader.journeys.values()) if (subscribers.size > 0) count++;
+    return count;
+  }
+
+  /** Partitions being read right now, each over one blocking connection. */
+  get readingPartitions(): number {
+    return this.readers.size;
   }
 
   /** Calls `listener` for every change of `journeyId` after `start`; returns the unsubscribe function. */
   subscribe(journeyId: string, start: FeedStart, listener: (event: FeedEvent) => void): () => void {
     if (this.closed) throw new Error('the journey change feed is closed');
     const subscriber = new FeedSubscriber(start.version, listener);
-    let journey = this.watched.get(journeyId);
-    if (journey === undefined) {
-      journey = { cursor: start.streamPosition, subscribers: new Set([subscriber]) };
-      this.watched.set(journeyId, journey);
-      this.wake();
-    } else {
-      journey.subscribers.add(subscriber);
-      // The loop already read past this subscriber's start: catch it up from the stream.
-      if (compareStreamIds(start.streamPosition, journey.cursor) < 0) void this.catchUp(journeyId, start.streamPosition, journey.cursor, subscriber);
+    const partition = this.options.keys.journeyPartitionOf(journeyId);
+    let reader = this.readers.get(partition.index);
+    const isNewReader = reader === undefined;
+    if (reader === undefined) {
+      reader = new PartitionReader(partition, start.streamPosition, {
+        options: this.options,
+        settings: this.settings,
+        isClosed: () => this.closed,
+        ended: (ended) => {
+          if (this.readers.get(ended.partition.index) === ended) this.readers.delete(ended.partition.index);
+        },
+      });
+      this.readers.set(partition.index, reader);
     }
-    this.loop ??= this.run();
-    const watched = journey;
+    let subscribers = reader.journeys.get(journeyId);
+    if (subscribers === undefined) {
+      subscribers = new Set();
+      reader.journeys.set(journeyId, subscribers);
+    }
+    subscribers.add(subscriber);
+    if (isNewReader) reader.start();
+    // The reader already read past this subscriber's start: catch it up from the feed.
+    if (!isNewReader && compareStreamIds(start.streamPosition, reader.cursor) < 0) {
+      void this.catchUp(journeyId, partition, start.streamPosition, reader.cursor, subscriber);
+    }
+    const watched = subscribers;
+    const owner = reader;
     return () => {
       subscriber.end();
-      watched.subscribers.delete(subscriber);
+      watched.delete(subscriber);
+      if (watched.size === 0) owner.journeys.delete(journeyId);
+      // Its last subscriber left: end the blocked read now rather than when it times out.
+      if (owner.subscriberCount === 0) void owner.connection.unblock();
     };
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    this.wakeIdle?.();
-    this.reader?.disconnect();
-    await this.loop;
+    const readers = [...this.readers.values()];
+    for (const reader of readers) reader.connection.disconnect();
+    await Promise.all(readers.map((reader) => reader.loop));
   }
 
-  private wake(): void {
-    if (this.wakeIdle) this.wakeIdle();
-    else if (this.reading) void this.unblock(this.readGeneration);
-  }
-
-  /**
-   * Ends the blocked XREAD of `generation` so the next read includes new streams. The XREAD may
-   * not have reached Redis yet (UNBLOCK then answers 0): try again briefly until it has.
-   */
-  private async unblock(generation: number): Promise<void> {
-    for (let tries = 0; tries < UNBLOCK_TRIES && this.reading && this.readGeneration === generation; tries++) {
-      try {
-        if (this.readerId !== undefined && (await this.options.commands.client('UNBLOCK', this.readerId)) === 1) return;
-      } catch (error) {
-        this.options.onError?.(error as Error);
-        return;
-      }
-      await sleep(UNBLOCK_RETRY_MS);
-    }
-  }
-
-  private async catchUp(journeyId: string, after: string, through: string, subscriber: FeedSubscriber): Promise<void> {
+  private async catchUp(journeyId: string, partition: JourneyPartition, after: string, through: string, subscriber: FeedSubscriber): Promise<void> {
     subscriber.hold();
     try {
-      const entries = await this.options.commands.xrange(this.options.keys.journeyChanges(journeyId), `(${after}`, through);
+      const entries = await this.options.topology.commands.xrange(partition.changeFeed, `(${after}`, through);
       const events: JourneyChangeEvent[] = [];
       for (const [, fields] of entries) {
         const decoded = journeyChangeCodec.decode(fields);
-        if (decoded.ok) events.push(decoded.value);
+        if (decoded.ok && decoded.value.journeyId === journeyId) events.push(decoded.value);
       }
       subscriber.release(events);
     } catch (error) {
       subscriber.fail(`could not read past changes: ${(error as Error).message}`);
     }
-  }
-
-  private async run(): Promise<void> {
-    while (!this.closed) {
-      for (const [journeyId, journey] of this.watched) if (journey.subscribers.size === 0) this.watched.delete(journeyId);
-      if (this.watched.size === 0) {
-        await new Promise<void>((resolve) => (this.wakeIdle = resolve));
-        this.wakeIdle = undefined;
-        continue;
-      }
-      const streams = new Map([...this.watched.keys()].map((journeyId) => [this.options.keys.journeyChanges(journeyId), journeyId]));
-      let reply: [stream: string, entries: [id: string, fields: string[]][]][] | null;
-      try {
-        const reader = await this.connectedReader();
-        this.readerId ??= (await reader.client('ID')) as number;
-        this.reading = true;
-        this.readGeneration++;
-        reply = await reader.xread(
-          'COUNT',
-          this.settings.readCount,
-          'BLOCK',
-          this.settings.blockMs,
-          'STREAMS',
-          ...streams.keys(),
-          ...[...streams.values()].map((journeyId) => (this.watched.get(journeyId) as WatchedJourney).cursor),
-        );
-      } catch (error) {
-        if (this.closed) break;
-        this.options.onError?.(error as Error);
-        await sleep(this.settings.retryDelayMs);
-        continue;
-      } finally {
-        this.reading = false;
-      }
-      for (const [stream, entries] of reply ?? []) {
-        const journey = this.watched.get(streams.get(stream) as string);
-        if (journey !== undefined) this.deliver(journey, entries);
-      }
-    }
-  }
-
-  private deliver(journey: WatchedJourney, entries: [id: string, fields: string[]][]): void {
-    for (const [id, fields] of entries) {
-      // A read that was in flight when the journey was re-subscribed may return entries already seen.
-      if (compareStreamIds(id, journey.cursor) <= 0) continue;
-      journey.cursor = id;
-      const decoded = journeyChangeCodec.decode(fields);
-      if (!decoded.ok) {
-        // Skipped; its subscribers see the version gap and start over from a snapshot.
-        this.options.onError?.(new Error(`malformed change-stream entry ${id}: ${decoded.error.reason}`));
-        continue;
-      }
-      for (const subscriber of journey.subscribers) subscriber.offer(decoded.value);
-    }
-  }
-
-  private async connectedReader(): Promise<Redis> {
-    if (this.reader === undefined) {
-      const reader = this.options.createReader();
-      reader.on('ready', () => (this.readerId = undefined));
-      this.reader = reader;
-    }
-    await waitForReady(this.reader, REDIS_DEFAULTS.connectTimeoutMs);
-    return this.reader;
   }
 }

@@ -7,8 +7,8 @@ import {
   type RedisKeys,
   type SegmentStatus,
 } from '@skyway/contracts';
+import type { RedisCommands, RedisTopology } from '@skyway/redis-connection';
 import type { Result } from 'ioredis';
-import type Redis from 'ioredis';
 import type { JourneyUpdate } from './apply-update';
 import { loadLuaScript } from './lua-scripts';
 import { resolveSettings, type JourneyStoreOptions, type JourneyStoreSettings, type StrategyName } from './options';
@@ -54,23 +54,22 @@ export class JourneyStore {
   readonly keys: RedisKeys;
   readonly settings: JourneyStoreSettings;
   private readonly strategy: UpdateStrategy;
+  private readonly redis: RedisCommands;
 
-  /** `redis` is the shared command connection; the store never runs WATCH on it. */
-  constructor(
-    private readonly redis: Redis,
-    options: JourneyStoreOptions = {},
-  ) {
+  /** Plain reads and scripts use the topology's shared client (never WATCH); transactions get connections of their own. */
+  constructor(topology: RedisTopology, options: JourneyStoreOptions = {}) {
+    this.redis = topology.commands;
     this.keys = redisKeys(options.keyPrefix ?? '');
     this.settings = resolveSettings(options);
     this.strategy = new STRATEGIES[this.settings.strategy]({
-      redis,
+      topology,
       keys: this.keys,
       settings: this.settings,
       observer: options.observer ?? {},
       connectionName: options.connectionName ?? 'journey-store:tx',
       ...(options.onConnection ? { onConnection: options.onConnection } : {}),
     });
-    redis.defineCommand('skywayCreateJourney', { numberOfKeys: 2, lua: loadLuaScript('create-journey') });
+    this.redis.defineCommand('skywayCreateJourney', { numberOfKeys: 2, lua: loadLuaScript('create-journey') });
   }
 
   get strategyName(): StrategyName {
@@ -102,12 +101,12 @@ export class JourneyStore {
     return stored === null ? null : (JSON.parse(stored) as Journey);
   }
 
-  /** The journey and its change-stream position, read in one MULTI so they agree. */
+  /** The journey and its partition's change-feed position, read in one MULTI (one slot) so they agree. */
   async snapshot(journeyId: string): Promise<JourneySnapshot | null> {
     const replies = (await this.redis
       .multi()
       .get(this.keys.journey(journeyId))
-      .xrevrange(this.keys.journeyChanges(journeyId), '+', '-', 'COUNT', 1)
+      .xrevrange(this.keys.journeyPartitionOf(journeyId).changeFeed, '+', '-', 'COUNT', 1)
       .exec()) ?? [];
     throwOnCommandError(replies);
     const stored = replies[0]?.[1] as string | null;

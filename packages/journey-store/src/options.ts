@@ -33,7 +33,7 @@ export interface JourneyStoreSettings {
   backoffCapMs: number;
   /** Updates of one journey combined into one transaction (group commit). */
   maxBatchSize: number;
-  /** Dedicated transaction connections per store (WATCH is per connection). */
+  /** Dedicated transaction connections per store and Redis node (WATCH is per connection). */
   poolSize: number;
   /** Waiting longer than this for a pooled connection counts as Redis unavailable (503). */
   poolAcquireTimeoutMs: number;
@@ -41,6 +41,8 @@ export interface JourneyStoreSettings {
   poolIdleTimeoutMs: number;
   /** Approximate length the change stream of each journey is trimmed to (`XADD MAXLEN ~`). */
   changeStreamMaxLen: number;
+  /** Approximate length each partition's change feed is trimmed to: it only needs to outlast a live reader's lag. */
+  changeFeedMaxLen: number;
   /** `lock` strategy: how long a lock lives if its holder dies. */
   lockTtlMs: number;
   /** `naive` strategy: the original's artificial pause between read and write, widening the race. */
@@ -58,6 +60,7 @@ export const JOURNEY_STORE_DEFAULTS: Readonly<JourneyStoreSettings> = {
   poolAcquireTimeoutMs: 1_000,
   poolIdleTimeoutMs: 30_000,
   changeStreamMaxLen: 1_000,
+  changeFeedMaxLen: 10_000,
   lockTtlMs: 2_000,
   naiveDelayMs: 0,
 };

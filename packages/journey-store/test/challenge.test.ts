@@ -1,4 +1,4 @@
-import { STATUS_CYCLE, isolatedRedis, sampleJourney, segmentId, type IsolatedRedis } from '@skyway/testkit';
+import { STATUS_CYCLE, isolatedTopology, sampleJourney, segmentId, testTopologies, type IsolatedTopology, type TestTopology } from '@skyway/testkit';
 import type { StrategyName } from '../src';
 import { StoreFixture } from './support';
 
@@ -6,12 +6,12 @@ import { StoreFixture } from './support';
  * The original challenge's tests (JourneyRaceConditionTests), ported: 20 concurrent segment
  * updates of JRN-TEST-001 must all be applied.
  */
-describe('the original race-condition challenge', () => {
-  let redis: IsolatedRedis;
+describe.each(testTopologies().map((topology) => [topology.name, topology] as [string, TestTopology]))('the original race-condition challenge on a %s', (_name, topology) => {
+  let redis: IsolatedTopology;
   let fixture: StoreFixture;
   beforeEach(async () => {
-    redis = await isolatedRedis('journey-challenge');
-    fixture = await StoreFixture.connect(redis);
+    redis = await isolatedTopology(topology, 'journey-challenge');
+    fixture = await StoreFixture.connect({ url: topology.url, prefix: redis.prefix }, topology.clusterNodes);
   });
   afterEach(async () => {
     await fixture.close();

@@ -1,39 +1,42 @@
-import { createRedisClient } from '@skyway/redis-connection';
-import { eventually, isolatedRedis, sampleJourney, segmentId, type IsolatedRedis } from '@skyway/testkit';
-import type Redis from 'ioredis';
+import { JOURNEY_PARTITIONS } from '@skyway/contracts';
+import { eventually, isolatedTopology, sampleJourney, segmentId, testTopologies, type IsolatedTopology, type TestTopology } from '@skyway/testkit';
 import { JourneyChangeFeed, type FeedEvent, type JourneyStore } from '../src';
 import { StoreFixture } from './support';
 
-describe('JourneyChangeFeed', () => {
-  let redis: IsolatedRedis;
+describe.each(testTopologies().map((topology) => [topology.name, topology] as [string, TestTopology]))('JourneyChangeFeed on a %s', (_name, topology) => {
+  let redis: IsolatedTopology;
   let fixture: StoreFixture;
   let store: JourneyStore;
   let feed: JourneyChangeFeed;
-  let readers: Redis[];
   const readerName = (): string => `feed-${redis.prefix.replace(/:/g, '')}`;
 
   beforeEach(async () => {
-    redis = await isolatedRedis('journey-feed');
-    fixture = await StoreFixture.connect(redis);
+    redis = await isolatedTopology(topology, 'journey-feed');
+    fixture = await StoreFixture.connect({ url: topology.url, prefix: redis.prefix }, topology.clusterNodes);
     store = fixture.store();
-    readers = [];
-    feed = new JourneyChangeFeed({
-      keys: store.keys,
-      commands: fixture.redis,
-      createReader: () => {
-        const reader = createRedisClient(redis.url, { connectionName: readerName(), blocking: true });
-        readers.push(reader);
-        return reader;
-      },
-      // Longer than any test: a read blocked on the old set of streams only returns if it is unblocked.
-      blockMs: 600_000,
-    });
+    feed = new JourneyChangeFeed({ keys: store.keys, topology: fixture.topology, connectionName: readerName() });
   });
   afterEach(async () => {
     await feed.close();
     await fixture.close();
     await redis.cleanup();
   });
+
+  /** Journey ids in one partition (`same`) or in as many partitions as there are ids. */
+  function journeyIds(count: number, same: boolean): string[] {
+    const ids: string[] = [];
+    const partitions = new Set<number>();
+    for (let n = 0; ids.length < count; n++) {
+      const id = `JRN-${n}`;
+      const partition = store.keys.journeyPartitionOf(id).index;
+      const first = ids[0] === undefined ? undefined : store.keys.journeyPartitionOf(ids[0]).index;
+      if (same ? first === undefined || partition === first : !partitions.has(partition)) {
+        ids.push(id);
+        partitions.add(partition);
+      }
+    }
+    return ids;
+  }
 
   /** Subscribes from a fresh snapshot and collects what arrives. */
   async function listen(journeyId: string): Promise<{ events: FeedEvent[]; stop: () => void }> {
@@ -46,13 +49,14 @@ describe('JourneyChangeFeed', () => {
 
   const versionsOf = (events: FeedEvent[]) => events.map((event) => (event.kind === 'change' ? event.event.version : event.kind));
 
-  it('delivers every later change once, in version order, to every subscriber, over one blocking connection', async () => {
-    await store.create(sampleJourney('JRN-A', 20));
-    await store.create(sampleJourney('JRN-B', 20));
-    const listeners = await Promise.all(['JRN-A', 'JRN-A', 'JRN-A', 'JRN-B', 'JRN-B'].map(listen));
+  it('delivers every later change once, in version order, to every subscriber, over one blocking connection per partition', async () => {
+    const [a = '', b = ''] = journeyIds(2, true);
+    await store.create(sampleJourney(a, 20));
+    await store.create(sampleJourney(b, 20));
+    const listeners = await Promise.all([a, a, a, b, b].map(listen));
 
     await Promise.all(
-      ['JRN-A', 'JRN-B'].flatMap((journeyId) => Array.from({ length: 30 }, (_, i) => store.updateSegmentStatus(journeyId, segmentId((i % 20) + 1), 'Boarding'))),
+      [a, b].flatMap((journeyId) => Array.from({ length: 30 }, (_, i) => store.updateSegmentStatus(journeyId, segmentId((i % 20) + 1), 'Boarding'))),
     );
 
     const expected = Array.from({ length: 30 }, (_, i) => i + 2);
@@ -60,21 +64,30 @@ describe('JourneyChangeFeed', () => {
     for (const { events } of listeners) expect(versionsOf(events)).toEqual(expected);
     expect(listeners[0]?.events[0]).toEqual({
       kind: 'change',
-      event: { journeyId: 'JRN-A', version: 2, changes: [{ type: 'segmentStatus', segmentId: 'SEG-001', status: 'Boarding' }], committedAt: expect.any(String) },
+      event: { journeyId: a, version: 2, changes: [{ type: 'segmentStatus', segmentId: 'SEG-001', status: 'Boarding' }], committedAt: expect.any(String) },
     });
-    const clients = String(await redis.client.client('LIST'));
-    expect(clients.split('\n').filter((line) => line.includes(`name=${readerName()} `))).toHaveLength(1);
-    expect(readers).toHaveLength(1);
+    expect(feed.readingPartitions).toBe(1);
   });
 
-  it('adds a journey to a read that is already blocked (CLIENT UNBLOCK), without waiting for the block to time out', async () => {
-    await store.create(sampleJourney('JRN-A', 2));
-    await store.create(sampleJourney('JRN-B', 2));
-    await listen('JRN-A');
-    await eventually('the reader to block', async () => /cmd=xread/.test(String(await redis.client.client('LIST'))) || undefined);
-    const late = await listen('JRN-B');
-    await store.updateJourneyStatus('JRN-B', 'InProgress');
-    await eventually('the change on JRN-B', () => late.events.length === 1);
+  it('follows 1,000 journeys at once with at most one blocking read per partition, none spanning two slots', async () => {
+    const ids = Array.from({ length: 1_000 }, (_, n) => `JRN-MANY-${n}`);
+    for (let i = 0; i < ids.length; i += 100) await Promise.all(ids.slice(i, i + 100).map((id) => store.create(sampleJourney(id, 1))));
+    const listeners = await Promise.all(ids.map(listen));
+    expect(feed.watchedJourneys).toBe(1_000);
+    expect(feed.readingPartitions).toBe(JOURNEY_PARTITIONS);
+    for (let i = 0; i < ids.length; i += 100) await Promise.all(ids.slice(i, i + 100).map((id) => store.updateJourneyStatus(id, 'InProgress')));
+    await eventually('every journey\'s change delivered', () => listeners.every(({ events }) => events.length === 1), { timeoutMs: 60_000 });
+    for (const { events } of listeners) expect(versionsOf(events)).toEqual([2]);
+  }, 120_000);
+
+  it('delivers the changes of a journey subscribed while its partition\'s read is already blocked', async () => {
+    const [a = '', b = ''] = journeyIds(2, true);
+    await store.create(sampleJourney(a, 2));
+    await store.create(sampleJourney(b, 2));
+    await listen(a);
+    const late = await listen(b);
+    await store.updateJourneyStatus(b, 'InProgress');
+    await eventually('the change on the second journey', () => late.events.length === 1);
     expect(versionsOf(late.events)).toEqual([2]);
   });
 
@@ -97,13 +110,13 @@ describe('JourneyChangeFeed', () => {
   it('reports a gap when the stream was trimmed past the subscriber, so it can start over', async () => {
     await store.create(sampleJourney('JRN-A', 2));
     const listener = await listen('JRN-A');
-    await eventually('the reader to block', async () => /cmd=xread/.test(String(await redis.client.client('LIST'))) || undefined);
     listener.stop();
     await store.updateJourneyStatus('JRN-A', 'InProgress');
     await store.updateJourneyStatus('JRN-A', 'Completed');
-    // Trim away versions 1 and 2, then subscribe from version 1 as a client that lagged behind would.
-    const version3Id = (await redis.client.xrange(store.keys.journeyChanges('JRN-A'), '-', '+'))[2]?.[0] ?? '';
-    await redis.client.xtrim(store.keys.journeyChanges('JRN-A'), 'MINID', version3Id);
+    // Trim away version 2, then subscribe from version 1 as a client that lagged behind would.
+    const feedKey = store.keys.journeyPartitionOf('JRN-A').changeFeed;
+    const version3Id = (await redis.client.xrange(feedKey, '-', '+'))[1]?.[0] ?? '';
+    await redis.client.xtrim(feedKey, 'MINID', version3Id);
     const events: FeedEvent[] = [];
     feed.subscribe('JRN-A', { version: 1, streamPosition: '0-0' }, (event) => events.push(event));
     await eventually('a gap', () => events.length > 0);
@@ -120,7 +133,7 @@ describe('JourneyChangeFeed', () => {
     expect(first.events).toEqual([]);
     second.stop();
     await store.updateJourneyStatus('JRN-A', 'Completed');
-    await eventually('the feed to drop the journey', () => feed.watchedJourneys === 0);
+    await eventually('the feed to drop the journey and stop reading its partition', () => feed.watchedJourneys === 0 && feed.readingPartitions === 0);
     expect(second.events).toHaveLength(1);
   });
 });

@@ -1,5 +1,5 @@
 import { journeyChangeCodec } from '@skyway/contracts';
-import { isolatedRedis, sampleJourney, type IsolatedRedis } from '@skyway/testkit';
+import { isolatedTopology, sampleJourney, testTopologies, type IsolatedTopology, type TestTopology } from '@skyway/testkit';
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { StoreFixture } from './support';
@@ -16,7 +16,7 @@ interface Worker {
   readonly results: Promise<WorkerUpdate[]>;
 }
 
-function startWorker(index: number, redis: IsolatedRedis): Worker {
+function startWorker(index: number, redis: IsolatedTopology): Worker {
   const child = fork(join(__dirname, 'fixtures', 'update-worker.ts'), [], {
     cwd: join(__dirname, '..'),
     execArgv: ['--import', 'tsx'],
@@ -27,7 +27,7 @@ function startWorker(index: number, redis: IsolatedRedis): Worker {
       CONCURRENCY: String(CONCURRENCY_PER_PROCESS),
       SEGMENTS: String(SEGMENTS),
       JOURNEY_ID: 'JRN-CROSS',
-      REDIS_URL: redis.url,
+      ...redis.topology.env,
       REDIS_KEY_PREFIX: redis.prefix,
       CHANGE_STREAM_MAX_LEN: '100000',
     },
@@ -42,13 +42,13 @@ function startWorker(index: number, redis: IsolatedRedis): Worker {
   return { child, ready, results };
 }
 
-describe('optimistic updates across OS processes', () => {
-  let redis: IsolatedRedis;
+describe.each(testTopologies().map((topology) => [topology.name, topology] as [string, TestTopology]))('optimistic updates across OS processes on a %s', (_name, topology) => {
+  let redis: IsolatedTopology;
   let fixture: StoreFixture;
   const workers: Worker[] = [];
   beforeAll(async () => {
-    redis = await isolatedRedis('journey-cross-process');
-    fixture = await StoreFixture.connect(redis);
+    redis = await isolatedTopology(topology, 'journey-cross-process');
+    fixture = await StoreFixture.connect({ url: topology.url, prefix: redis.prefix }, topology.clusterNodes);
   });
   afterAll(async () => {
     for (const { child } of workers) if (child.exitCode === null) child.kill('SIGKILL');

@@ -1,4 +1,4 @@
-import { isolatedRedis, sampleJourney, segmentId, type IsolatedRedis } from '@skyway/testkit';
+import { clusterTestTopology, isolatedRedis, isolatedTopology, sampleJourney, segmentId, type IsolatedRedis, type IsolatedTopology } from '@skyway/testkit';
 import Redis from 'ioredis';
 import { StoreFixture } from './support';
 
@@ -88,5 +88,57 @@ describe('WATCH on a shared connection', () => {
     expect(created.length).toBeGreaterThanOrEqual(1);
     expect(created.length).toBeLessThanOrEqual(2);
     for (const connection of created) expect(connection.options.connectionName).toBe('journey-tx-watched');
+  });
+});
+
+/**
+ * ioredis's cluster client offers `watch`/`multi`, but routes them over its one shared connection
+ * per node (redis/ioredis#999, closed as won't-fix): the same trap as above, on a cluster. The
+ * store instead borrows a dedicated connection to the key's master from a per-node pool.
+ */
+describe('WATCH through the Redis Cluster client', () => {
+  let redis: IsolatedTopology;
+  let fixture: StoreFixture;
+  const topology = clusterTestTopology();
+  beforeEach(async () => {
+    redis = await isolatedTopology(topology, 'journey-cluster-watch');
+    fixture = await StoreFixture.connect({ url: topology.url, prefix: redis.prefix }, topology.clusterNodes);
+  });
+  afterEach(async () => {
+    await fixture.close();
+    await redis.cleanup();
+  });
+
+  it('the unsafe convenience: 20 concurrent increments with the cluster client\'s own watch/multi all "succeed", yet updates are lost', async () => {
+    const key = `${redis.prefix}{counter}`;
+    await redis.client.set(key, '0');
+    const cluster = redis.client;
+    const increment = async (): Promise<boolean> => {
+      await cluster.watch(key);
+      const value = Number(await cluster.get(key));
+      return (await cluster.multi().set(key, String(value + 1)).exec()) !== null;
+    };
+
+    const results = await Promise.all(Array.from({ length: 20 }, increment));
+
+    const succeeded = results.filter(Boolean).length;
+    expect(succeeded).toBe(20);
+    expect(Number(await cluster.get(key))).toBeLessThan(succeeded);
+  });
+
+  it('the safe path: two stores (as two processes) racing 64 updates each on journeys of every master lose nothing', async () => {
+    const store = fixture.store({ poolSize: 4 });
+    const otherProcess = fixture.store({ poolSize: 4 });
+    const journeyIds = store.keys.journeyPartitions.map((_, n) => `JRN-CLUSTER-${n}`);
+    await Promise.all(journeyIds.map((journeyId) => store.create(sampleJourney(journeyId, 20))));
+
+    const outcomes = await Promise.all(
+      journeyIds.flatMap((journeyId) =>
+        Array.from({ length: 64 }, (_, i) => (i % 2 === 0 ? store : otherProcess).updateSegmentStatus(journeyId, segmentId((i % 20) + 1), 'Boarding')),
+      ),
+    );
+
+    expect(outcomes.filter((outcome) => outcome.kind === 'committed')).toHaveLength(64 * journeyIds.length);
+    for (const journeyId of journeyIds) expect((await store.get(journeyId))?.version).toBe(65);
   });
 });

@@ -1,4 +1,4 @@
-import { journeyChangeCodec, type JourneyChangeEvent } from '@skyway/contracts';
+import { journeyChangeCodec, redisKeys, slotOf, type JourneyChangeEvent } from '@skyway/contracts';
 import { isolatedRedis, sampleJourney, segmentId, type IsolatedRedis } from '@skyway/testkit';
 import type { JourneyStore, StrategyName } from '../src';
 import { StoreFixture } from './support';
@@ -54,13 +54,11 @@ describe('JourneyStore', () => {
       expect(await store.list()).toEqual(['JRN-A']);
     });
 
-    it('keys the document and its change stream with the same hash tag (one Cluster slot)', () => {
-      const store = fixture.store();
-      // Redis Cluster hashes only what lies between the first `{` and the next `}`.
-      const hashTag = (key: string) => key.slice(key.indexOf('{') + 1, key.indexOf('}', key.indexOf('{')));
-      expect(hashTag(store.keys.journey('JRN-A'))).toBe('JRN-A');
-      expect(hashTag(store.keys.journeyChanges('JRN-A'))).toBe('JRN-A');
-      expect(hashTag(store.keys.journeyLock('JRN-A'))).toBe('JRN-A');
+    it('keys the document, its change stream, its lock and its partition\'s change feed in one Cluster slot', () => {
+      const store = { keys: redisKeys('prefix:') };
+      const keys = [store.keys.journey('JRN-A'), store.keys.journeyChanges('JRN-A'), store.keys.journeyLock('JRN-A'), store.keys.journeyPartitionOf('JRN-A').changeFeed];
+      expect(new Set(keys.map(slotOf)).size).toBe(1);
+      expect(keys.every((key) => key.includes(`{${store.keys.journeyPartitionOf('JRN-A').tag}}`))).toBe(true);
     });
   });
 

@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { ReplyError } from 'ioredis';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls, type ConnectionOptions } from 'node:tls';
@@ -8,7 +8,7 @@ export interface FailureLogger {
   info(fields: object, message: string): void;
 }
 
-/** Where a Redis listens, as ioredis keeps it in `client.options` (a Cluster has no host: no probe). */
+/** Where a Redis listens, as ioredis keeps it in `client.options`. */
 export interface RedisAddress {
   readonly host?: string;
   readonly port?: number;
@@ -24,8 +24,8 @@ export interface RedisFailureLogOptions {
   readonly recovery?: string;
   /** Fields on every line (stream, group …). */
   readonly fields?: Record<string, unknown>;
-  /** The connection's server, asked for its own reply when the connection drops without one. */
-  readonly server?: { readonly options: RedisAddress };
+  /** Where the connection goes now: that server is asked for its own reply when the connection drops without one. */
+  readonly server?: () => RedisAddress | undefined;
   /** How long to wait for the server to speak first; default 1 s. */
   readonly probeTimeoutMs?: number;
 }
@@ -112,7 +112,7 @@ export class RedisFailureLog {
     const cause = causeOf(failure);
     if (this.seen.has(cause.key)) return;
     this.seen.add(cause.key);
-    const server = this.options.server?.options;
+    const server = this.options.server?.();
     if (cause.key !== 'connection dropped' || server === undefined || (server.host === undefined && !server.path)) {
       this.log(failure, cause);
       return;
@@ -148,9 +148,20 @@ export class RedisFailureLog {
   }
 }
 
+/** The server of a single-Redis client; a cluster client has no one node to ask. */
+export function clientAddress(client: Redis | Cluster): RedisAddress | undefined {
+  return client.isCluster ? undefined : (client as Redis).options;
+}
+
+/** `host:port` (a cluster node's address) as a {@link RedisAddress}. */
+export function nodeAddress(address: string | undefined): RedisAddress | undefined {
+  const match = address === undefined ? null : /^(.*):(\d+)$/.exec(address);
+  return match ? { host: match[1] as string, port: Number(match[2]) } : undefined;
+}
+
 /** Logs a client's connection errors and its recoveries through a {@link RedisFailureLog} of its own. */
 export function logConnectionFailures(client: Redis, options: Omit<RedisFailureLogOptions, 'server'>): RedisFailureLog {
-  const failures = new RedisFailureLog({ ...options, server: client });
+  const failures = new RedisFailureLog({ ...options, server: () => clientAddress(client) });
   client.on('error', (error: Error) => failures.failed(error));
   client.on('ready', () => failures.recovered());
   return failures;

@@ -1,4 +1,4 @@
-import Redis, { type RedisOptions } from 'ioredis';
+import Redis, { type Cluster, type RedisOptions } from 'ioredis';
 
 /** Defaults chosen so an HTTP request never hangs on Redis (SPEC §3: a 503 within 2 s). */
 export const REDIS_DEFAULTS = {
@@ -28,7 +28,14 @@ export interface RedisClientOptions {
  * Callers turn {@link isRedisUnavailableError} into a 503 or a retry.
  */
 export function createRedisClient(url: string, options: RedisClientOptions): Redis {
-  const redisOptions: RedisOptions = {
+  const client = new Redis(url, clientOptions(options));
+  client.on('error', (error: Error) => options.onError?.(error));
+  return client;
+}
+
+/** The ioredis options of that policy, for a client of a single Redis or of one cluster node. */
+export function clientOptions(options: RedisClientOptions): RedisOptions {
+  return {
     connectionName: options.connectionName,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
@@ -36,13 +43,10 @@ export function createRedisClient(url: string, options: RedisClientOptions): Red
     retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), REDIS_DEFAULTS.maxReconnectDelayMs),
     ...(options.blocking ? {} : { commandTimeout: options.commandTimeoutMs ?? REDIS_DEFAULTS.commandTimeoutMs }),
   };
-  const client = new Redis(url, redisOptions);
-  client.on('error', (error: Error) => options.onError?.(error));
-  return client;
 }
 
 /** Resolves once the client is ready; rejects after `timeoutMs` (the client keeps trying). */
-export function waitForReady(client: Redis, timeoutMs: number): Promise<void> {
+export function waitForReady(client: Redis | Cluster, timeoutMs: number): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -71,9 +75,17 @@ const UNAVAILABLE_MESSAGES = [
   'ETIMEDOUT',
   'EPIPE',
   'LOADING',
+  // Redis Cluster: slots without a serving master, a failover in progress, a client still learning the slot map.
+  'CLUSTERDOWN',
+  'MASTERDOWN',
+  "Cluster isn't ready",
+  'Failed to refresh slots cache',
+  'None of startup nodes is available',
+  'Too many Cluster redirections',
+  'no Redis Cluster node known',
 ];
 
-/** True when an error means "Redis cannot be reached right now" rather than a bug or a bad command. */
+/** True when an error means "Redis cannot be reached right now" (→ 503, retry later) rather than a bug or a bad command. */
 export function isRedisUnavailableError(error: unknown): boolean {
   if (error instanceof RedisUnavailableError) return true;
   if (!(error instanceof Error)) return false;
@@ -82,7 +94,7 @@ export function isRedisUnavailableError(error: unknown): boolean {
 }
 
 /** PING with a timeout: the readiness probe. */
-export async function pingRedis(client: Redis): Promise<boolean> {
+export async function pingRedis(client: Redis | Cluster): Promise<boolean> {
   if (client.status !== 'ready') return false;
   try {
     return (await client.ping()) === 'PONG';

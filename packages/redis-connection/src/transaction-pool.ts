@@ -1,11 +1,12 @@
 import { createPool, type Pool } from 'generic-pool';
 import type Redis from 'ioredis';
 import { REDIS_DEFAULTS, RedisUnavailableError, waitForReady } from './redis-client';
+import type { RedisTopology } from './topology';
 
 export interface TransactionPoolOptions {
   /** Shown in `CLIENT LIST` for every pooled connection. */
   readonly connectionName: string;
-  /** Connections open at most, borrowed or idle. */
+  /** Connections open at most per node, borrowed or idle. */
   readonly size: number;
   /** How long {@link TransactionPool.acquire} waits for a free connection before it gives up. */
   readonly acquireTimeoutMs: number;
@@ -18,49 +19,49 @@ export interface TransactionPoolOptions {
 }
 
 /**
- * Dedicated connections for WATCH/MULTI/EXEC. WATCH state belongs to a connection and EXEC or
- * UNWATCH clears every watch on it, so two transactions sharing one connection silently disarm
- * each other. Each transaction borrows a connection of its own and hands it back clean (its watch
- * cleared by EXEC or UNWATCH) with {@link release}, or {@link destroy}s it when it failed midway.
+ * Dedicated connections for WATCH/MULTI/EXEC, one bounded pool per node. WATCH state belongs to a
+ * connection and EXEC or UNWATCH clears every watch on it, so two transactions sharing one
+ * connection silently disarm each other (which is why the cluster client's shared per-node
+ * connection is never used for WATCH). Each transaction borrows a connection of its own **to the
+ * master that serves its key** ({@link acquire}), and hands it back clean (its watch cleared by
+ * EXEC or UNWATCH) with {@link release}, or {@link destroy}s it when it failed midway. When the
+ * slot has moved meanwhile the node answers MOVED: the caller refreshes the topology and runs its
+ * whole read-modify-write again, which then borrows from the new owner's pool.
  *
- * Connections are `duplicate()`s of the process's shared client: same URL and failure policy (no
- * offline queue, command timeout). A connection that has lost its socket once is never lent again:
- * ioredis reconnects it, but without the WATCH it had, so a MULTI sent on it would run unguarded.
- * The pool is bounded; waiting longer than `acquireTimeoutMs` for a connection, or asking while the
- * shared client is not ready, is a {@link RedisUnavailableError} (→ 503).
+ * A connection that has lost its socket once is never lent again: ioredis reconnects it, but
+ * without the WATCH it had, so a MULTI sent on it would run unguarded. Waiting longer than
+ * `acquireTimeoutMs` for a connection, or asking while the shared client is not ready, is a
+ * {@link RedisUnavailableError} (→ 503).
  */
 export class TransactionPool {
-  private readonly pool: Pool<Redis>;
+  private readonly pools = new Map<string, Pool<Redis>>();
+  private readonly poolOf = new WeakMap<Redis, Pool<Redis>>();
   private readonly broken = new WeakSet<Redis>();
+  private closed = false;
 
   constructor(
-    private readonly base: Redis,
+    private readonly topology: RedisTopology,
     private readonly options: TransactionPoolOptions,
-  ) {
-    const eviction =
-      options.idleTimeoutMs === undefined
-        ? {}
-        : { idleTimeoutMillis: options.idleTimeoutMs, evictionRunIntervalMillis: Math.max(1_000, Math.floor(options.idleTimeoutMs / 2)) };
-    this.pool = createPool<Redis>(
-      {
-        create: () => this.connect(),
-        destroy: async (connection) => connection.disconnect(),
-        validate: async (connection) => connection.status === 'ready' && !this.broken.has(connection),
-      },
-      { max: options.size, min: 0, testOnBorrow: true, acquireTimeoutMillis: options.acquireTimeoutMs, ...eviction },
-    );
-  }
+  ) {}
 
-  /** Connections open right now (borrowed or idle). */
+  /** Connections open right now (borrowed or idle), over every node. */
   get size(): number {
-    return this.pool.size;
+    let size = 0;
+    for (const pool of this.pools.values()) size += pool.size;
+    return size;
   }
 
-  async acquire(): Promise<Redis> {
+  /** A connection of its own to the master serving `key`. */
+  async acquire(key: string): Promise<Redis> {
+    const { commands } = this.topology;
     // Without this, generic-pool would keep trying to create connections until the acquire timeout.
-    if (this.base.status !== 'ready') throw new RedisUnavailableError(`Redis connection is ${this.base.status}`);
+    if (commands.status !== 'ready') throw new RedisUnavailableError(`Redis connection is ${commands.status}`);
+    if (this.closed) throw new RedisUnavailableError('transaction pool is closed');
+    const pool = this.poolFor(this.topology.ownerOf(key));
     try {
-      return await this.pool.acquire();
+      const connection = await pool.acquire();
+      this.poolOf.set(connection, pool);
+      return connection;
     } catch (error) {
       if ((error as Error).name === 'TimeoutError') {
         throw new RedisUnavailableError(`no transaction connection available within ${this.options.acquireTimeoutMs} ms`);
@@ -76,23 +77,50 @@ export class TransactionPool {
 
   /** Returns a connection whose watch was cleared (after EXEC or UNWATCH). */
   async release(connection: Redis): Promise<void> {
-    await this.pool.release(connection);
+    await this.poolOf.get(connection)?.release(connection);
   }
 
   /** Discards a connection left in an unknown state (an error between WATCH and EXEC). */
   async destroy(connection: Redis): Promise<void> {
-    await this.pool.destroy(connection);
+    await this.poolOf.get(connection)?.destroy(connection);
   }
 
   /** Waits for borrowed connections to come back, then closes them all. */
   async close(): Promise<void> {
-    await this.pool.drain();
-    await this.pool.clear();
+    this.closed = true;
+    await Promise.all(
+      [...this.pools.values()].map(async (pool) => {
+        await pool.drain();
+        await pool.clear();
+      }),
+    );
   }
 
-  private async connect(): Promise<Redis> {
-    const connection = this.base.duplicate({ connectionName: this.options.connectionName });
-    connection.on('error', (error: Error) => this.options.onError?.(error));
+  private poolFor(address: string): Pool<Redis> {
+    let pool = this.pools.get(address);
+    if (pool !== undefined) return pool;
+    const { size, acquireTimeoutMs, idleTimeoutMs } = this.options;
+    const eviction =
+      idleTimeoutMs === undefined
+        ? {}
+        : { idleTimeoutMillis: idleTimeoutMs, evictionRunIntervalMillis: Math.max(1_000, Math.floor(idleTimeoutMs / 2)) };
+    pool = createPool<Redis>(
+      {
+        create: () => this.connect(address),
+        destroy: async (connection) => connection.disconnect(),
+        validate: async (connection) => connection.status === 'ready' && !this.broken.has(connection),
+      },
+      { max: size, min: 0, testOnBorrow: true, acquireTimeoutMillis: acquireTimeoutMs, ...eviction },
+    );
+    this.pools.set(address, pool);
+    return pool;
+  }
+
+  private async connect(address: string): Promise<Redis> {
+    const connection = this.topology.connect(address, {
+      connectionName: this.options.connectionName,
+      ...(this.options.onError ? { onError: this.options.onError } : {}),
+    });
     this.options.onConnection?.(connection);
     try {
       await waitForReady(connection, REDIS_DEFAULTS.connectTimeoutMs);

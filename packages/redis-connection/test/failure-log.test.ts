@@ -1,6 +1,6 @@
 import { eventually, startProtectedModeRedis, startRedisServer, type ProtectedModeRedis, type RedisServer } from '@skyway/testkit';
 import type Redis from 'ioredis';
-import { createRedisClient, RedisFailureLog, serverGreeting, waitForReady } from '../src';
+import { clientAddress, createRedisClient, RedisFailureLog, serverGreeting, waitForReady } from '../src';
 
 interface Line {
   readonly level: 'warn' | 'info';
@@ -24,7 +24,7 @@ function capturingLogger(): { lines: Line[]; warn(fields: object, message: strin
  */
 function readerLoop(url: string, logger: ReturnType<typeof capturingLogger>): { client: Redis; reconnects: () => number; stop: () => Promise<void> } {
   const client = createRedisClient(url, { connectionName: 'failure-log-test', blocking: true, onError: (error) => failures.failed(error) });
-  const failures = new RedisFailureLog({ logger, failure: 'read failed; retrying', recovery: 'read recovered', fields: { stream: 'test' }, server: client });
+  const failures = new RedisFailureLog({ logger, failure: 'read failed; retrying', recovery: 'read recovered', fields: { stream: 'test' }, server: () => clientAddress(client) });
   let reconnects = 0;
   client.on('reconnecting', () => (reconnects += 1));
   let running = true;

@@ -4,9 +4,9 @@ import {
   SearchResultMessage,
   type RedisKeys,
 } from '@skyway/contracts';
-import { RedisUnavailableError, TransactionPool } from '@skyway/redis-connection';
-import type Redis from 'ioredis';
+import { RedisUnavailableError, TransactionPool, isSlotRedirectError, type RedisCommands, type RedisTopology } from '@skyway/redis-connection';
 import type { ChainableCommander } from 'ioredis';
+import type Redis from 'ioredis';
 import { applyChange, newSearch, searchView, type NewSearchOptions, type SearchChange, type SearchQuery, type SearchState, type Transition } from './state';
 
 /** W3C trace context carried on stream entries (see SPEC §6). */
@@ -32,8 +32,8 @@ export const SEARCH_STORE_DEFAULTS = {
 } as const;
 
 export interface SearchStoreOptions {
-  /** The process's shared command connection (plain commands and unwatched MULTI only); pooled transaction connections are its duplicates. */
-  readonly commands: Redis;
+  /** The process's Redis: its shared client for plain commands and unwatched MULTIs, per-node pooled connections for WATCH. */
+  readonly topology: RedisTopology;
   readonly keys: RedisKeys;
   /** Names the pooled connections in CLIENT LIST: `<service>:search-transactions`. */
   readonly service: string;
@@ -82,6 +82,9 @@ function assertExecOk(replies: [Error | null, unknown][]): void {
   for (const [error] of replies) if (error) throw error;
 }
 
+/** An attempt whose EXEC was aborted by a concurrent write: try again. */
+const CONFLICT = Symbol('conflict');
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -93,7 +96,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * (a redelivery, a timeout) apply at most one terminal change.
  */
 export class SearchStore {
-  private readonly commands: Redis;
+  private readonly commands: RedisCommands;
+  private readonly topology: RedisTopology;
   private readonly keys: RedisKeys;
   private readonly maxAttempts: number;
   private readonly requestsMaxLen: number;
@@ -101,12 +105,13 @@ export class SearchStore {
   private readonly pool: TransactionPool;
 
   constructor(options: SearchStoreOptions) {
-    this.commands = options.commands;
+    this.topology = options.topology;
+    this.commands = options.topology.commands;
     this.keys = options.keys;
     this.maxAttempts = options.maxAttempts ?? SEARCH_STORE_DEFAULTS.maxAttempts;
     this.requestsMaxLen = options.requestsMaxLen ?? SEARCH_STORE_DEFAULTS.requestsMaxLen;
     this.resultsMaxLen = options.resultsMaxLen ?? SEARCH_STORE_DEFAULTS.resultsMaxLen;
-    this.pool = new TransactionPool(options.commands, {
+    this.pool = new TransactionPool(options.topology, {
       connectionName: `${options.service}:search-transactions`,
       size: options.transactionConnections ?? SEARCH_STORE_DEFAULTS.transactionConnections,
       acquireTimeoutMs: SEARCH_STORE_DEFAULTS.acquireTimeoutMs,
@@ -127,7 +132,7 @@ export class SearchStore {
     const replies = await this.commands
       .multi()
       .set(this.keys.search(state.search_id), JSON.stringify(state), 'PXAT', state.expires_at, 'NX')
-      .xadd(this.keys.searchRequested, 'MAXLEN', '~', this.requestsMaxLen, '*', ...requestCodec.encode(request))
+      .xadd(this.keys.searchPartitionOf(state.search_id).requested, 'MAXLEN', '~', this.requestsMaxLen, '*', ...requestCodec.encode(request))
       .exec();
     if (replies === null) throw new Error('search creation transaction was aborted');
     assertExecOk(replies);
@@ -150,45 +155,56 @@ export class SearchStore {
   async change(searchId: string, change: SearchChange, options: ChangeOptions): Promise<Transition | null> {
     const key = this.keys.search(searchId);
     for (let attempt = 1; attempt <= this.maxAttempts; attempt += 1) {
-      const client = await this.pool.acquire();
-      let reusable = false;
       try {
-        await client.watch(key);
-        const text = await client.get(key);
-        if (text === null) {
-          await client.unwatch();
-          reusable = true;
-          return null;
-        }
-        const transition = applyChange(parseState(searchId, text), change, options.now);
-        if (!transition.applied && !options.alsoInTransaction) {
-          await client.unwatch();
-          reusable = true;
-          return transition;
-        }
-        const transaction = client.multi();
-        if (transition.applied) {
-          const entry: SearchResultMessage = { ...searchView(transition.state), requested_at: transition.state.created_at, ...options.trace };
-          transaction
-            .set(key, JSON.stringify(transition.state), 'PXAT', transition.state.expires_at)
-            .xadd(this.keys.searchResults, 'MAXLEN', '~', this.resultsMaxLen, '*', ...resultCodec.encode(entry));
-        }
-        options.alsoInTransaction?.(transaction);
-        // A socket lost after WATCH would send this MULTI unguarded on a fresh connection.
-        if (this.pool.isBroken(client)) throw new RedisUnavailableError('transaction connection was lost during the transaction');
-        const replies = await transaction.exec();
-        reusable = true;
-        if (replies !== null) {
-          assertExecOk(replies);
-          return transition;
-        }
-      } finally {
-        if (reusable) await this.pool.release(client);
-        else await this.pool.destroy(client);
+        const outcome = await this.attempt(searchId, key, change, options);
+        if (outcome !== CONFLICT) return outcome;
+      } catch (error) {
+        // The slot moved (failover, resharding): the whole read-modify-write runs again at the owner.
+        if (!isSlotRedirectError(error)) throw error;
+        await this.topology.refresh();
       }
       await sleep(Math.random() * Math.min(2 ** attempt, 50));
     }
     throw new SearchConflictError(`search ${searchId}: ${this.maxAttempts} conflicting attempts, nothing written`);
+  }
+
+  /** One WATCH → GET → apply → MULTI → EXEC round on a connection of its own to the key's master. */
+  private async attempt(searchId: string, key: string, change: SearchChange, options: ChangeOptions): Promise<Transition | null | typeof CONFLICT> {
+    const client = await this.pool.acquire(key);
+    let reusable = false;
+    try {
+      await client.watch(key);
+      const text = await client.get(key);
+      if (text === null) {
+        await client.unwatch();
+        reusable = true;
+        return null;
+      }
+      const transition = applyChange(parseState(searchId, text), change, options.now);
+      if (!transition.applied && !options.alsoInTransaction) {
+        await client.unwatch();
+        reusable = true;
+        return transition;
+      }
+      const transaction = client.multi();
+      if (transition.applied) {
+        const entry: SearchResultMessage = { ...searchView(transition.state), requested_at: transition.state.created_at, ...options.trace };
+        transaction
+          .set(key, JSON.stringify(transition.state), 'PXAT', transition.state.expires_at)
+          .xadd(this.keys.searchPartitionOf(searchId).results, 'MAXLEN', '~', this.resultsMaxLen, '*', ...resultCodec.encode(entry));
+      }
+      options.alsoInTransaction?.(transaction);
+      // A socket lost after WATCH would send this MULTI unguarded on a fresh connection.
+      if (this.pool.isBroken(client)) throw new RedisUnavailableError('transaction connection was lost during the transaction');
+      const replies = await transaction.exec();
+      reusable = true;
+      if (replies === null) return CONFLICT;
+      assertExecOk(replies);
+      return transition;
+    } finally {
+      if (reusable) await this.pool.release(client);
+      else await this.pool.destroy(client);
+    }
   }
 
   /** Closes the pooled transaction connections (not the shared command connection). */

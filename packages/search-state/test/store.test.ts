@@ -1,5 +1,5 @@
-import { exampleFlightSearchRequest, redisKeys, type RedisKeys } from '@skyway/contracts';
-import { createRedisClient, waitForReady } from '@skyway/redis-connection';
+import { exampleFlightSearchRequest, redisKeys, type RedisKeys, type SearchPartition } from '@skyway/contracts';
+import { singleRedisTopology, waitForReady, type RedisTopology } from '@skyway/redis-connection';
 import { isolatedRedis, sampleFlight, type IsolatedRedis } from '@skyway/testkit';
 import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
@@ -8,30 +8,32 @@ import { SearchStore, searchRequestCodec, searchResultCodec } from '../src';
 describe('SearchStore (real Redis)', () => {
   let redis: IsolatedRedis;
   let keys: RedisKeys;
-  const clients: Redis[] = [];
+  const clients: RedisTopology[] = [];
+  const partition = (): SearchPartition => keys.searchPartitions[0] as SearchPartition;
   const stores: SearchStore[] = [];
 
   beforeEach(async () => {
     redis = await isolatedRedis('search-store');
-    keys = redisKeys(redis.prefix);
+    // One partition: every search's request and result entries land in the streams the tests read.
+    keys = redisKeys(redis.prefix, { searchPartitions: 1 });
   });
   afterEach(async () => {
     await Promise.all(stores.splice(0).map((store) => store.close()));
-    clients.splice(0).forEach((client) => client.disconnect());
+    clients.splice(0).forEach((client) => client.close());
     await redis.cleanup();
   });
 
   async function newStore(transactionConnections = 4, onConnection?: (client: Redis) => void): Promise<SearchStore> {
-    const commands = createRedisClient(redis.url, { connectionName: 'test:commands' });
-    clients.push(commands);
-    await waitForReady(commands, 5_000);
-    const store = new SearchStore({ commands, keys, service: 'test', transactionConnections, ...(onConnection ? { onConnection } : {}) });
+    const topology = singleRedisTopology(redis.url, { connectionName: 'test:commands' });
+    clients.push(topology);
+    await waitForReady(topology.commands, 5_000);
+    const store = new SearchStore({ topology, keys, service: 'test', transactionConnections, ...(onConnection ? { onConnection } : {}) });
     stores.push(store);
     return store;
   }
 
   async function resultEntries(): Promise<Array<{ seq: number; status: string; results: number }>> {
-    const entries = await redis.client.xrange(keys.searchResults, '-', '+');
+    const entries = await redis.client.xrange(partition().results, '-', '+');
     return entries.map(([, fields]) => {
       const decoded = searchResultCodec.decode(fields);
       if (!decoded.ok) throw new Error(decoded.error.reason);
@@ -50,7 +52,7 @@ describe('SearchStore (real Redis)', () => {
     const ttl = await redis.client.pttl(keys.search(state.search_id));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60_000);
-    const [[, fields] = ['', []]] = await redis.client.xrange(keys.searchRequested, '-', '+');
+    const [[, fields] = ['', []]] = await redis.client.xrange(partition().requested, '-', '+');
     expect(searchRequestCodec.decode(fields)).toEqual({
       ok: true,
       value: { search_id: state.search_id, ...exampleFlightSearchRequest, requested_at: state.created_at, traceparent: expect.stringMatching(/^00-/) },
@@ -89,7 +91,7 @@ describe('SearchStore (real Redis)', () => {
     const { search_id, created_at } = await create(store);
     await store.change(search_id, { kind: 'partial', results: [sampleFlight('a')] }, { now: now() });
     await store.change(search_id, { kind: 'failed', error: { code: 'SUPPLIERS_UNAVAILABLE', message: 'down' } }, { now: now() });
-    const entries = await redis.client.xrange(keys.searchResults, '-', '+');
+    const entries = await redis.client.xrange(partition().results, '-', '+');
     expect(entries.map(([, fields]) => searchResultCodec.decode(fields))).toEqual([
       { ok: true, value: expect.objectContaining({ status: 'processing', requested_at: created_at }) },
       { ok: true, value: expect.objectContaining({ status: 'failed', requested_at: created_at }) },
@@ -111,10 +113,10 @@ describe('SearchStore (real Redis)', () => {
     const MAX_LEN = 1_000;
     // `MAXLEN ~` trims whole stream nodes (stream-node-max-entries, 100 by default).
     const NODE_ENTRIES = 100;
-    const commands = createRedisClient(redis.url, { connectionName: 'test:commands' });
-    clients.push(commands);
-    await waitForReady(commands, 5_000);
-    const store = new SearchStore({ commands, keys, service: 'test', requestsMaxLen: MAX_LEN, resultsMaxLen: MAX_LEN, transactionConnections: 8 });
+    const topology = singleRedisTopology(redis.url, { connectionName: 'test:commands' });
+    clients.push(topology);
+    await waitForReady(topology.commands, 5_000);
+    const store = new SearchStore({ topology, keys, service: 'test', requestsMaxLen: MAX_LEN, resultsMaxLen: MAX_LEN, transactionConnections: 8 });
     stores.push(store);
     let remaining = 10_000;
     let newest = '';
@@ -128,9 +130,9 @@ describe('SearchStore (real Redis)', () => {
         }
       }),
     );
-    expect(await redis.client.xlen(keys.searchRequested)).toBeLessThan(MAX_LEN + NODE_ENTRIES);
-    expect(await redis.client.xlen(keys.searchResults)).toBeLessThan(MAX_LEN + NODE_ENTRIES);
-    const recent = (await redis.client.xrevrange(keys.searchRequested, '+', '-', 'COUNT', 64)).map(([, fields]) => fields[fields.indexOf('search_id') + 1]);
+    expect(await redis.client.xlen(partition().requested)).toBeLessThan(MAX_LEN + NODE_ENTRIES);
+    expect(await redis.client.xlen(partition().results)).toBeLessThan(MAX_LEN + NODE_ENTRIES);
+    const recent = (await redis.client.xrevrange(partition().requested, '+', '-', 'COUNT', 64)).map(([, fields]) => fields[fields.indexOf('search_id') + 1]);
     expect(recent).toContain(newest);
   });
 

@@ -1,4 +1,6 @@
 import { Type, type Static, type TObject } from '@sinclair/typebox';
+import { DEFAULT_SEARCH_PARTITIONS, MAX_SEARCH_PARTITIONS } from '@skyway/contracts';
+import { parseClusterNodes, type RedisTopologyConfig } from '@skyway/redis-connection';
 import Ajv from 'ajv';
 
 /** A configuration value that failed validation; its message names the variable. */
@@ -11,7 +13,14 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 /** Variables every Skyway process reads (SPEC §2). Apps spread these into their own schema. */
 export function commonEnv(defaultPort: number) {
   return {
-    REDIS_URL: Type.String({ pattern: '^rediss?://\\S+$', default: 'redis://127.0.0.1:6379' }),
+    REDIS_URL: Type.String({
+      pattern: '^rediss?://\\S+$',
+      default: 'redis://127.0.0.1:6379',
+      description: 'A single Redis; with REDIS_CLUSTER_NODES, only its credentials and TLS (rediss://) are used',
+    }),
+    REDIS_CLUSTER_NODES: Type.Optional(
+      Type.String({ description: 'Comma-separated host:port seeds of a Redis Cluster; set = run against that cluster' }),
+    ),
     REDIS_KEY_PREFIX: Type.String({
       pattern: '^[A-Za-z0-9:._-]{0,64}$',
       default: '',
@@ -27,9 +36,31 @@ export function commonEnv(defaultPort: number) {
   };
 }
 
+function clusterNodesOf(list: string | undefined): string[] {
+  if (list === undefined || list.trim() === '') return [];
+  try {
+    return parseClusterNodes(list);
+  } catch (error) {
+    throw new ConfigError(`REDIS_CLUSTER_NODES must be comma-separated host:port seeds: ${(error as Error).message}`);
+  }
+}
+
+/** `SEARCH_PARTITIONS` for the services of the search pipeline (SPEC §4): identical across them, checked at start. */
+export function searchPartitionsEnv() {
+  return {
+    SEARCH_PARTITIONS: Type.Integer({
+      minimum: 1,
+      maximum: MAX_SEARCH_PARTITIONS,
+      default: DEFAULT_SEARCH_PARTITIONS,
+      description: 'Partitions of the search streams; every main-service and provider-service on one Redis must agree',
+    }),
+  };
+}
+
 /** The common settings, in the shape the code uses. */
 export interface CommonConfig {
-  readonly redisUrl: string;
+  /** REDIS_URL alone (a single Redis), or with REDIS_CLUSTER_NODES (a cluster, with REDIS_URL's credentials and TLS). */
+  readonly redis: RedisTopologyConfig;
   readonly redisKeyPrefix: string;
   readonly host: string;
   readonly port: number;
@@ -39,7 +70,7 @@ export interface CommonConfig {
 
 export function commonConfig(env: Static<TObject<ReturnType<typeof commonEnv>>>): CommonConfig {
   return {
-    redisUrl: env.REDIS_URL,
+    redis: { url: env.REDIS_URL, clusterNodes: clusterNodesOf(env.REDIS_CLUSTER_NODES) },
     redisKeyPrefix: env.REDIS_KEY_PREFIX,
     host: env.HOST,
     port: env.PORT,

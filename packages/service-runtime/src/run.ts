@@ -38,5 +38,6 @@ export async function runService<C extends CommonConfig>(service: ServiceDefinit
     await app.close();
     await service.onShutdown?.();
   });
-  await app.listen({ host: config.host, port: config.port });
+  // Starting checks what the configuration must agree with in Redis (SEARCH_PARTITIONS).
+  await app.listen({ host: config.host, port: config.port }).catch(exitOnConfigError);
 }

@@ -1,7 +1,7 @@
 import type { StreamCodec } from '@skyway/contracts';
-import { RedisFailureLog, isRedisUnavailableError } from '@skyway/redis-connection';
-import type Redis from 'ioredis';
+import { RedisFailureLog, isRedisUnavailableError, isSlotRedirectError, nodeAddress, type NodeBoundConnection, type RedisCommands } from '@skyway/redis-connection';
 import type { ChainableCommander } from 'ioredis';
+import { ConcurrencyLimit } from './concurrency-limit';
 
 /** The subset of a pino logger the consumer writes to. */
 export interface ConsumerLogger {
@@ -50,10 +50,10 @@ export interface DeadLetter<T> {
 }
 
 export interface StreamConsumerOptions<T> {
-  /** A connection of its own for `XREADGROUP … BLOCK` (no command timeout). */
-  readonly blocking: Redis;
-  /** For acks, claims and dead-lettering; may be shared with the rest of the process. */
-  readonly commands: Redis;
+  /** A connection of its own for `XREADGROUP … BLOCK`, bound to the node serving `stream`. */
+  readonly blocking: NodeBoundConnection;
+  /** For acks, claims and dead-lettering (single-slot commands); may be shared with the rest of the process. */
+  readonly commands: RedisCommands;
   readonly stream: string;
   readonly group: string;
   /** Unique per replica within the group. */
@@ -64,6 +64,11 @@ export interface StreamConsumerOptions<T> {
   /** Runs before an entry is dead-lettered; if it throws, the entry stays pending and is tried again. */
   readonly onDeadLetter?: (deadLetter: DeadLetter<T>) => Promise<void>;
   readonly concurrency?: number;
+  /**
+   * Shared by the consumers of several streams (the partitions of one queue) so that together they
+   * handle at most its `max` entries at once; unset, this consumer has a limit of its own of `concurrency`.
+   */
+  readonly limit?: ConcurrencyLimit;
   readonly blockMs?: number;
   readonly claimIdleMs?: number;
   readonly claimIntervalMs?: number;
@@ -128,7 +133,7 @@ function assertExecOk(replies: [Error | null, unknown][] | null): void {
  */
 export class StreamConsumer<T> {
   private readonly options: StreamConsumerOptions<T>;
-  private readonly concurrency: number;
+  private readonly limit: ConcurrencyLimit;
   private readonly blockMs: number;
   private readonly claimIdleMs: number;
   private readonly claimIntervalMs: number;
@@ -143,13 +148,11 @@ export class StreamConsumer<T> {
   private running = false;
   private joined = false;
   private loop: Promise<void> | undefined;
-  private wakeLoop: (() => void) | undefined;
-  private blockingClientId: number | undefined;
   private readonly readFailures: RedisFailureLog;
 
   constructor(options: StreamConsumerOptions<T>) {
     this.options = options;
-    this.concurrency = options.concurrency ?? STREAM_CONSUMER_DEFAULTS.concurrency;
+    this.limit = options.limit ?? new ConcurrencyLimit(options.concurrency ?? STREAM_CONSUMER_DEFAULTS.concurrency);
     this.blockMs = options.blockMs ?? STREAM_CONSUMER_DEFAULTS.blockMs;
     this.claimIdleMs = options.claimIdleMs ?? STREAM_CONSUMER_DEFAULTS.claimIdleMs;
     this.claimIntervalMs = options.claimIntervalMs ?? defaultClaimIntervalMs(this.claimIdleMs);
@@ -164,7 +167,7 @@ export class StreamConsumer<T> {
       failure: 'stream read failed; retrying',
       recovery: 'stream read recovered',
       fields: { stream: options.stream, group: options.group },
-      server: options.blocking,
+      server: () => nodeAddress(options.blocking.address),
     });
   }
 
@@ -192,7 +195,7 @@ export class StreamConsumer<T> {
   async stop(deadlineMs: number): Promise<StopResult> {
     if (!this.running) return { abandoned: 0 };
     this.running = false;
-    this.wakeLoop?.();
+    this.limit.wakeWaiters();
     await this.interruptRead();
     const allSettled = Promise.allSettled([...this.inFlight.values()]).then(() => true);
     let deadlineTimer: NodeJS.Timeout | undefined;
@@ -217,18 +220,19 @@ export class StreamConsumer<T> {
     while (this.running) {
       try {
         if (!this.joined) await this.ensureGroup();
-        await this.waitForCapacity();
+        await this.limit.whenFree();
         if (!this.running) break;
         if (Date.now() >= nextClaimAt) {
           await this.claimIdleEntries();
           nextClaimAt = Date.now() + this.claimIntervalMs;
           continue;
         }
-        const free = this.concurrency - this.inFlight.size;
-        if (this.blockingClientId === undefined) this.blockingClientId = (await blocking.client('ID')) as number;
+        const free = this.limit.free;
+        if (free <= 0) continue;
+        const connection = await blocking.connection();
         if (readingOwnPending) {
           const entries = this.entriesOf(
-            (await blocking.xreadgroup('GROUP', group, consumer, 'COUNT', free, 'STREAMS', stream, pendingCursor)) as ReadReply,
+            (await connection.xreadgroup('GROUP', group, consumer, 'COUNT', free, 'STREAMS', stream, pendingCursor)) as ReadReply,
           );
           const last = entries.at(-1);
           if (last === undefined) readingOwnPending = false;
@@ -238,7 +242,7 @@ export class StreamConsumer<T> {
           }
         } else {
           const block = Math.max(1, Math.min(this.blockMs, nextClaimAt - Date.now()));
-          const reply = (await blocking.xreadgroup(
+          const reply = (await connection.xreadgroup(
             'GROUP', group, consumer, 'COUNT', free, 'BLOCK', block, 'STREAMS', stream, '>',
           )) as ReadReply;
           const entries = this.entriesOf(reply);
@@ -252,7 +256,6 @@ export class StreamConsumer<T> {
       } catch (error) {
         if (!this.running) break;
         const failure = error as Error;
-        this.blockingClientId = undefined;
         this.observer.onReadError?.(failure);
         if (failure.message.startsWith('NOGROUP')) {
           // The stream or group vanished (Redis restarted empty, or someone deleted it): re-create.
@@ -264,6 +267,8 @@ export class StreamConsumer<T> {
         }
         this.joined = this.joined && !isRedisUnavailableError(failure);
         this.readFailures.failed(failure);
+        // The stream's node may have changed (failover, resharding): find its owner again.
+        if (isSlotRedirectError(failure) || isRedisUnavailableError(failure)) await blocking.recover();
         await sleep(retryMs);
         retryMs = Math.min(retryMs * 2, STREAM_CONSUMER_DEFAULTS.retryMaxMs);
       }
@@ -287,19 +292,12 @@ export class StreamConsumer<T> {
     return reply?.[0]?.[1] ?? [];
   }
 
-  private waitForCapacity(): Promise<void> {
-    if (this.inFlight.size < this.concurrency) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.wakeLoop = resolve;
-    });
-  }
-
   /** Takes over entries idle longer than claimIdleMs (from any consumer, this one included). */
   private async claimIdleEntries(): Promise<void> {
     const { commands, stream, group, consumer } = this.options;
     let cursor = '0-0';
     do {
-      const free = this.concurrency - this.inFlight.size;
+      const free = this.limit.free;
       if (free <= 0 || !this.running) return;
       const [next, entries] = (await commands.xautoclaim(
         stream, group, consumer, this.claimIdleMs, cursor, 'COUNT', free,
@@ -342,7 +340,7 @@ export class StreamConsumer<T> {
     } else {
       const decoded = this.options.codec.decode(fields);
       task = decoded.ok
-        ? this.handle(id, fields, decoded.value, deliveryCount)
+        ? this.limit.run(() => this.handle(id, fields, decoded.value, deliveryCount))
         : this.deadLetter({
             id,
             fields,
@@ -351,15 +349,12 @@ export class StreamConsumer<T> {
           });
     }
     this.inFlight.set(id, task);
-    void task.finally(() => {
-      this.inFlight.delete(id);
-      const wake = this.wakeLoop;
-      this.wakeLoop = undefined;
-      wake?.();
-    });
+    void task.finally(() => this.inFlight.delete(id));
   }
 
   private async handle(id: string, fields: readonly string[], message: T, deliveryCount: number): Promise<void> {
+    // Queued for a handler slot past the stop deadline: leave it pending for another consumer.
+    if (this.abort.signal.aborted) return;
     const { commands, stream, group } = this.options;
     const started = performance.now();
     let acked = false;
@@ -420,16 +415,14 @@ export class StreamConsumer<T> {
     }
   }
 
-  /** Ends a blocking XREADGROUP at once (CLIENT UNBLOCK), repeating until the loop has exited. */
+  /** Ends a blocking XREADGROUP at once (CLIENT UNBLOCK on its node), repeating until the loop has exited. */
   private async interruptRead(): Promise<void> {
     const loop = this.loop;
     if (loop === undefined) return;
     let exited = false;
     void loop.then(() => (exited = true));
     while (!exited) {
-      if (this.blockingClientId !== undefined) {
-        await this.options.commands.client('UNBLOCK', this.blockingClientId, 'TIMEOUT').catch(() => undefined);
-      }
+      await this.options.blocking.unblock();
       await Promise.race([loop, sleep(50)]);
     }
   }

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { createStreamCodec } from '@skyway/contracts';
-import { createRedisClient } from '@skyway/redis-connection';
+import { NodeBoundConnection, createRedisClient, singleRedisTopology } from '@skyway/redis-connection';
 import { eventually, isolatedRedis, startRedisServer, type IsolatedRedis } from '@skyway/testkit';
 import type Redis from 'ioredis';
 import { createHook } from 'node:async_hooks';
@@ -12,7 +12,7 @@ const codec = createStreamCodec(Job);
 
 interface Harness {
   readonly consumer: StreamConsumer<Job>;
-  readonly blocking: Redis;
+  readonly blocking: NodeBoundConnection;
   readonly commands: Redis;
   close(): Promise<void>;
 }
@@ -39,8 +39,9 @@ describe('StreamConsumer', () => {
     options: Partial<StreamConsumerOptions<Job>> = {},
     url = redis.url,
   ): Harness {
-    const blocking = createRedisClient(url, { connectionName: 'test:blocking', blocking: true });
-    const commands = createRedisClient(url, { connectionName: 'test:commands' });
+    const topology = singleRedisTopology(url, { connectionName: 'test:commands' });
+    const commands = topology.commands;
+    const blocking = new NodeBoundConnection(topology, stream, { connectionName: 'test:blocking' });
     const consumer = new StreamConsumer<Job>({
       blocking,
       commands,

@@ -1,11 +1,12 @@
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
-import { RedisFailureLog } from '@skyway/redis-connection';
+import { RedisFailureLog, clientAddress } from '@skyway/redis-connection';
+import type { Cluster } from 'ioredis';
 import type Redis from 'ioredis';
 import { consumerGroupSampler, type ConsumerGroupTarget } from './metrics/consumer-group';
 
 export interface ConsumerGroupMetricsOptions {
-  readonly redis: Redis;
+  readonly redis: Redis | Cluster;
   readonly targets: readonly ConsumerGroupTarget[];
   readonly intervalMs?: number;
 }
@@ -16,7 +17,7 @@ const consumerGroupMetrics: FastifyPluginAsync<ConsumerGroupMetricsOptions> = as
     logger: app.log,
     failure: 'consumer group metrics sample failed',
     recovery: 'consumer group metrics sampled again',
-    server: options.redis,
+    server: () => clientAddress(options.redis),
   });
   const sampler = consumerGroupSampler({
     registry: app.metricsRegistry,

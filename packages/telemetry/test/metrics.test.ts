@@ -128,7 +128,7 @@ describe('consumer group sampling', () => {
 
   it('reports lag, pending entries, the oldest pending age and consumers of a group', async () => {
     const key = `${redis.prefix}requests`;
-    const target = { key, stream: 'requests', group: 'workers' };
+    const target = { key, stream: 'requests', group: 'workers', partition: '0' };
     await client.xgroup('CREATE', key, 'workers', '0', 'MKSTREAM');
     for (let i = 0; i < 3; i += 1) await client.xadd(key, '*', 'n', String(i));
     const delivered = (await client.xreadgroup('GROUP', 'workers', 'w1', 'COUNT', 2, 'STREAMS', key, '>')) as [string, [string, string[]][]][];
@@ -137,7 +137,7 @@ describe('consumer group sampling', () => {
 
     await sampler.sample();
     let families = await scrape(registry);
-    const labels = { stream: 'requests', group: 'workers' };
+    const labels = { stream: 'requests', group: 'workers', partition: '0' };
     expect(sampleValue(families, 'skyway_consumer_group_pending', labels)).toBe(2);
     expect(sampleValue(families, 'skyway_consumer_group_lag', labels)).toBe(1);
     expect(sampleValue(families, 'skyway_consumer_group_consumers', labels)).toBe(1);
@@ -157,7 +157,7 @@ describe('consumer group sampling', () => {
     const sampler = consumerGroupSampler({
       registry,
       redis: client,
-      targets: [{ key: `${redis.prefix}missing`, stream: 'missing', group: 'workers' }],
+      targets: [{ key: `${redis.prefix}missing`, stream: 'missing', group: 'workers', partition: '0' }],
       onError: (error) => errors.push(error),
     });
 
@@ -172,7 +172,7 @@ describe('consumer group sampling', () => {
     const key = `${redis.prefix}flaky`;
     const registry = new Registry();
     const errors: Error[] = [];
-    const sampler = consumerGroupSampler({ registry, redis: client, targets: [{ key, stream: 'flaky', group: 'workers' }], onError: (error) => errors.push(error) });
+    const sampler = consumerGroupSampler({ registry, redis: client, targets: [{ key, stream: 'flaky', group: 'workers', partition: '0' }], onError: (error) => errors.push(error) });
     await client.xgroup('CREATE', key, 'workers', '0', 'MKSTREAM');
     await sampler.sample();
     expect(sampleValue(await scrape(registry), 'skyway_consumer_group_pending', { stream: 'flaky' })).toBe(0);

@@ -11,3 +11,5 @@ export * from './sse-client';
 export * from './telemetry-capture';
 export { freePort, isRedisServerInstalled, startRedisServer, type RedisServer, type RedisServerOptions } from '@skyway/local-redis';
 export * from './refusing-redis';
+export * from './cluster';
+export * from './search-streams';

@@ -1,4 +1,4 @@
-import { RedisFailureLog, createRedisClient, logConnectionFailures, waitForReady } from '@skyway/redis-connection';
+import { NodeBoundConnection, RedisFailureLog, clientAddress, logConnectionFailures, waitForReady } from '@skyway/redis-connection';
 import {
   isOverdue,
   searchResultCodec,
@@ -18,8 +18,8 @@ declare module 'fastify' {
     searchStore: SearchStore;
     /** SSE viewers of this process, per search. */
     searchFanout: SearchFanout;
-    /** This process's one reader of `flight.search.results`. */
-    searchResults: ResultStreamReader;
+    /** This process's readers of `flight.search.results`, one per partition. */
+    searchResults: { isReady(): boolean };
     /** The stored state, moved to failed (SEARCH_TIMEOUT) first if its deadline has passed. */
     currentSearchState(searchId: string): Promise<SearchState | null>;
   }
@@ -66,7 +66,7 @@ const flightSearch: FastifyPluginAsync<FlightSearchOptions> = async (app, { conf
   const store =
     givenStore ??
     new SearchStore({
-      commands: app.redis,
+      topology: app.redisTopology,
       keys: app.redisKeys,
       service: 'main-service',
       transactionConnections: 2,
@@ -80,7 +80,7 @@ const flightSearch: FastifyPluginAsync<FlightSearchOptions> = async (app, { conf
   }
 
   // One log for the checks of every search: an outage fails them all for the same cause.
-  const deadlineFailures = new RedisFailureLog({ logger: log, failure: 'deadline checks failed; retrying', recovery: 'deadline checks recovered', server: app.redis });
+  const deadlineFailures = new RedisFailureLog({ logger: log, failure: 'deadline checks failed; retrying', recovery: 'deadline checks recovered', server: () => clientAddress(app.redis) });
   async function enforceDeadline(searchId: string): Promise<void> {
     try {
       const state = await currentSearchState(searchId);
@@ -100,14 +100,7 @@ const flightSearch: FastifyPluginAsync<FlightSearchOptions> = async (app, { conf
     ...(observer ? { observer } : {}),
   });
 
-  const blocking = createRedisClient(config.redisUrl, { connectionName: 'main-service:results-reader', blocking: true });
-  logConnectionFailures(blocking, { logger: log, failure: 'redis reader connection error', recovery: 'redis reader connection recovered' });
-  connections.watch(blocking);
-  const reader = new ResultStreamReader({
-    blocking,
-    stream: app.redisKeys.searchResults,
-    logger: log,
-    onEntries: (entries) => {
+  const onEntries = (entries: ReadonlyArray<[id: string, fields: string[]]>): void => {
       for (const [id, fields] of entries) {
         // Every replica reads every result, so each measures every search, watched here or not.
         const finished = finishedSearchOf(fields);
@@ -118,23 +111,38 @@ const flightSearch: FastifyPluginAsync<FlightSearchOptions> = async (app, { conf
         if (decoded.ok) fanout.publish(decoded.value);
         else log.warn({ entryId: id, search_id: searchId, reason: decoded.error.reason }, 'malformed result entry skipped');
       }
-    },
-  });
+  };
+  // Every replica reads every partition: any replica serves any viewer.
+  const readers = app.redisKeys.searchPartitions.map(
+    (partition) =>
+      new ResultStreamReader({
+        blocking: new NodeBoundConnection(app.redisTopology, partition.results, {
+          connectionName: 'main-service:results-reader',
+          onConnection: (client) => {
+            connections.watch(client);
+            logConnectionFailures(client, { logger: log, failure: 'redis reader connection error', recovery: 'redis reader connection recovered', fields: { stream: partition.results } });
+          },
+        }),
+        stream: partition.results,
+        logger: log,
+        onEntries,
+      }),
+  );
 
   app.decorate('searchStore', store);
   app.decorate('searchFanout', fanout);
-  app.decorate('searchResults', reader);
+  app.decorate('searchResults', { isReady: () => readers.every((reader) => reader.isReady()) });
   app.decorate('currentSearchState', currentSearchState);
 
   app.addHook('onReady', async () => {
     // Usually connected by now; if Redis is down the reader keeps retrying on its own.
-    await waitForReady(blocking, 2_000).catch(() => undefined);
-    reader.start();
+    await waitForReady(app.redis, 2_000).catch(() => undefined);
+    for (const reader of readers) reader.start();
   });
   // Open SSE responses would hold the server open: end them first (clients reconnect with Last-Event-ID).
   app.addHook('preClose', async () => fanout.endAll());
   app.addHook('onClose', async () => {
-    await reader.stop();
+    await Promise.all(readers.map((reader) => reader.stop()));
     if (givenStore === undefined) await store.close();
   });
 };

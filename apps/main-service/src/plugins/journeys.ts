@@ -1,6 +1,6 @@
 import type { NewJourney } from '@skyway/contracts';
 import { JourneyChangeFeed, JourneyStore, type JourneyStoreObserver, type JourneyStoreOptions } from '@skyway/journey-store';
-import { RedisFailureLog, createRedisClient, waitForReady } from '@skyway/redis-connection';
+import { RedisFailureLog, clientAddress, waitForReady } from '@skyway/redis-connection';
 import { journeyStoreMetrics, redisConnectionMetrics } from '@skyway/telemetry';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
@@ -36,7 +36,7 @@ const journeys: FastifyPluginAsync<JourneysOptions> = async (app, { config, stor
   const metrics = journeyStoreMetrics(app.metricsRegistry);
   const connections = redisConnectionMetrics(app.metricsRegistry);
   // The transaction connections and the change feed's reader share one log: one outage, one line per cause.
-  const connectionFailures = new RedisFailureLog({ logger: log, failure: 'journey connection error', recovery: 'journey connection recovered', server: app.redis });
+  const connectionFailures = new RedisFailureLog({ logger: log, failure: 'journey connection error', recovery: 'journey connection recovered', server: () => clientAddress(app.redis) });
   const watchConnection = (connection: Redis): void => {
     connections.watch(connection);
     connection.on('ready', () => connectionFailures.recovered());
@@ -52,7 +52,7 @@ const journeys: FastifyPluginAsync<JourneysOptions> = async (app, { config, stor
       connectionFailures.failed(error);
     },
   };
-  const store = new JourneyStore(app.redis, {
+  const store = new JourneyStore(app.redisTopology, {
     keyPrefix: config.redisKeyPrefix,
     connectionName: 'main-service:journey-tx',
     observer,
@@ -61,12 +61,9 @@ const journeys: FastifyPluginAsync<JourneysOptions> = async (app, { config, stor
   });
   const feed = new JourneyChangeFeed({
     keys: store.keys,
-    commands: app.redis,
-    createReader: () => {
-      const reader = createRedisClient(config.redisUrl, { connectionName: 'main-service:journey-feed', blocking: true, onError: observer.onConnectionError });
-      watchConnection(reader);
-      return reader;
-    },
+    topology: app.redisTopology,
+    connectionName: 'main-service:journey-feed',
+    onConnection: watchConnection,
     onError: observer.onConnectionError,
   });
   app.decorate('journeyStore', store);
@@ -75,7 +72,7 @@ const journeys: FastifyPluginAsync<JourneysOptions> = async (app, { config, stor
   let seedRetry: NodeJS.Timeout | undefined;
   let closing = false;
   // Its recovery line is `seed journeys loaded`: the retries end there.
-  const seedFailures = new RedisFailureLog({ logger: log, failure: `seeding journeys failed; retrying every ${SEED_RETRY_MS} ms`, server: app.redis });
+  const seedFailures = new RedisFailureLog({ logger: log, failure: `seeding journeys failed; retrying every ${SEED_RETRY_MS} ms`, server: () => clientAddress(app.redis) });
   async function loadSeed(journeysToSeed: readonly NewJourney[]): Promise<void> {
     try {
       const outcomes = await Promise.all(journeysToSeed.map((journey) => store.create(journey)));

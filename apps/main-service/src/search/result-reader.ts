@@ -1,5 +1,4 @@
-import { RedisFailureLog } from '@skyway/redis-connection';
-import type Redis from 'ioredis';
+import { RedisFailureLog, isRedisUnavailableError, isSlotRedirectError, nodeAddress, type NodeBoundConnection } from '@skyway/redis-connection';
 
 /** The subset of a pino logger the reader writes to. */
 export interface ReaderLogger {
@@ -8,8 +7,8 @@ export interface ReaderLogger {
 }
 
 export interface ResultStreamReaderOptions {
-  /** A connection of its own: XREAD BLOCK holds it. */
-  readonly blocking: Redis;
+  /** A connection of its own to the stream's node: XREAD BLOCK holds it. */
+  readonly blocking: NodeBoundConnection;
   readonly stream: string;
   readonly onEntries: (entries: ReadonlyArray<[id: string, fields: string[]]>) => void;
   readonly logger: ReaderLogger;
@@ -66,16 +65,17 @@ export class ResultStreamReader {
       failure: 'results stream read failed; retrying',
       recovery: 'results stream read recovered',
       fields: { stream },
-      server: blocking,
+      server: () => nodeAddress(blocking.address),
     });
     while (this.running) {
       try {
+        const connection = await blocking.connection();
         if (this.lastId === undefined) {
-          const [last] = await blocking.xrevrange(stream, '+', '-', 'COUNT', 1);
+          const [last] = await connection.xrevrange(stream, '+', '-', 'COUNT', 1);
           this.lastId = last?.[0] ?? '0-0';
           logger.info({ stream, from: this.lastId }, 'following results stream');
         }
-        const reply = (await blocking.xread('COUNT', this.count, 'BLOCK', this.blockMs, 'STREAMS', stream, this.lastId)) as ReadReply;
+        const reply = (await connection.xread('COUNT', this.count, 'BLOCK', this.blockMs, 'STREAMS', stream, this.lastId)) as ReadReply;
         const entries = reply?.[0]?.[1];
         const last = entries?.at(-1);
         if (entries && last) {
@@ -87,6 +87,8 @@ export class ResultStreamReader {
       } catch (error) {
         if (!this.running) break;
         failures.failed(error);
+        // The stream's node may have changed (failover, resharding): find its owner again.
+        if (isSlotRedirectError(error) || isRedisUnavailableError(error)) await blocking.recover();
         await sleep(retryMs);
         retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
       }

@@ -1,8 +1,8 @@
 import { PROVIDER_GROUP, SearchRequestedMessage, STREAMS, createStreamCodec } from '@skyway/contracts';
-import { createRedisClient, logConnectionFailures, waitForReady } from '@skyway/redis-connection';
+import { NodeBoundConnection, logConnectionFailures, waitForReady } from '@skyway/redis-connection';
 import { SearchStore } from '@skyway/search-state';
 import { DEFAULT_SHUTDOWN_DEADLINE_MS } from '@skyway/service-runtime';
-import { StreamConsumer, type StreamConsumerObserver } from '@skyway/stream-consumer';
+import { ConcurrencyLimit, StreamConsumer, type StreamConsumerObserver } from '@skyway/stream-consumer';
 import {
   redisConnectionMetrics,
   supplierCallMetrics,
@@ -20,8 +20,8 @@ import { createSupplierClient } from '../suppliers/supplier-client';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** This replica's consumer of `flight.search.requested`. */
-    searchConsumer: StreamConsumer<SearchRequestedMessage>;
+    /** This replica's consumers of `flight.search.requested`, one per partition. */
+    searchConsumers: readonly StreamConsumer<SearchRequestedMessage>[];
   }
 }
 
@@ -42,8 +42,9 @@ function requestLogFields(fields: readonly string[]): { search_id?: string; trac
 }
 
 /**
- * The provider's work: a consumer in group `provider-service` on `flight.search.requested` with a
- * blocking connection of its own, handling searches with the suppliers of `SUPPLIER_URLS`.
+ * The provider's work: a consumer in group `provider-service` on every partition of
+ * `flight.search.requested` (each with a blocking connection to its partition's node), handling
+ * at most PROVIDER_CONCURRENCY searches at once with the suppliers of `SUPPLIER_URLS`.
  * Starts when the app is ready; on close it stops reading and lets in-flight searches finish
  * within {@link WORKER_STOP_DEADLINE_MS}, leaving the rest pending for other replicas.
  *
@@ -54,11 +55,8 @@ function requestLogFields(fields: readonly string[]): { search_id?: string; trac
 const searchWorker: FastifyPluginAsync<SearchWorkerOptions> = async (app, { config, now, observer }) => {
   const log = app.log.child({ component: 'search-worker' });
   const connections = redisConnectionMetrics(app.metricsRegistry);
-  const blocking = createRedisClient(config.redisUrl, { connectionName: 'provider-service:requests-reader', blocking: true });
-  logConnectionFailures(blocking, { logger: log, failure: 'redis reader connection error', recovery: 'redis reader connection recovered' });
-  connections.watch(blocking);
   const store = new SearchStore({
-    commands: app.redis,
+    topology: app.redisTopology,
     keys: app.redisKeys,
     service: 'provider-service',
     onConnection: (client) => connections.watch(client),
@@ -72,38 +70,57 @@ const searchWorker: FastifyPluginAsync<SearchWorkerOptions> = async (app, { conf
   const failDeadLettered = createDeadLetterHandler({ store, now, publishInSpan });
   const inConsumerSpan = <T>(messageId: string, traceContext: StreamTraceContext, work: () => Promise<T>): Promise<T> =>
     withConsumerSpan({ stream: STREAMS.searchRequested, group: PROVIDER_GROUP, messageId, consumer: config.consumerName, traceContext }, work);
-  const consumer = new StreamConsumer<SearchRequestedMessage>({
-    blocking,
-    commands: app.redis,
-    stream: app.redisKeys.searchRequested,
-    group: PROVIDER_GROUP,
-    consumer: config.consumerName,
-    deadLetterStream: app.redisKeys.searchRequestedDeadLetter,
-    codec: createStreamCodec(SearchRequestedMessage),
-    handler: (delivery) => inConsumerSpan(delivery.id, delivery.message, () => handleSearch(delivery)),
-    onDeadLetter: (deadLetter) => inConsumerSpan(deadLetter.id, traceContextOfEntry(deadLetter.fields), () => failDeadLettered(deadLetter)),
-    concurrency: config.concurrency,
-    claimIdleMs: config.claimIdleMs,
-    maxDeliveries: config.maxDeliveries,
-    logger: log,
-    entryLogFields: requestLogFields,
-    observer,
-  });
-  app.decorate('searchConsumer', consumer);
+  const codec = createStreamCodec(SearchRequestedMessage);
+  // One limit for all partitions: PROVIDER_CONCURRENCY searches at once per replica, whichever partitions they come from.
+  const limit = new ConcurrencyLimit(config.concurrency);
+  const readers = app.redisKeys.searchPartitions.map(
+    (partition) =>
+      new NodeBoundConnection(app.redisTopology, partition.requested, {
+        connectionName: 'provider-service:requests-reader',
+        onConnection: (client) => {
+          connections.watch(client);
+          logConnectionFailures(client, { logger: log, failure: 'redis reader connection error', recovery: 'redis reader connection recovered', fields: { stream: partition.requested } });
+        },
+      }),
+  );
+  const consumers = app.redisKeys.searchPartitions.map(
+    (partition, index) =>
+      new StreamConsumer<SearchRequestedMessage>({
+        blocking: readers[index] as NodeBoundConnection,
+        commands: app.redis,
+        stream: partition.requested,
+        group: PROVIDER_GROUP,
+        consumer: config.consumerName,
+        deadLetterStream: partition.deadLetter,
+        codec,
+        handler: (delivery) => inConsumerSpan(delivery.id, delivery.message, () => handleSearch(delivery)),
+        onDeadLetter: (deadLetter) => inConsumerSpan(deadLetter.id, traceContextOfEntry(deadLetter.fields), () => failDeadLettered(deadLetter)),
+        limit,
+        claimIdleMs: config.claimIdleMs,
+        maxDeliveries: config.maxDeliveries,
+        logger: log,
+        entryLogFields: requestLogFields,
+        observer,
+      }),
+  );
+  app.decorate('searchConsumers', consumers);
 
   app.addHook('onReady', async () => {
-    // Usually connected by now; if Redis is down the consumer keeps retrying on its own.
+    // Usually connected by now; if Redis is down the consumers keep retrying on their own.
     await waitForReady(app.redis, 2_000).catch(() => undefined);
-    consumer.start();
-    log.info({ consumer: config.consumerName, suppliers: config.supplierUrls.map(String) }, 'search worker started');
+    for (const consumer of consumers) consumer.start();
+    log.info(
+      { consumer: config.consumerName, partitions: consumers.length, suppliers: config.supplierUrls.map(String) },
+      'search worker started',
+    );
   });
   app.addHook('preClose', async () => {
-    const { abandoned } = await consumer.stop(WORKER_STOP_DEADLINE_MS);
-    log.info({ abandoned }, 'search worker stopped');
+    const stopped = await Promise.all(consumers.map((consumer) => consumer.stop(WORKER_STOP_DEADLINE_MS)));
+    log.info({ abandoned: stopped.reduce((sum, { abandoned }) => sum + abandoned, 0) }, 'search worker stopped');
   });
   app.addHook('onClose', async () => {
     await store.close();
-    blocking.disconnect();
+    for (const reader of readers) reader.disconnect();
   });
 };
 

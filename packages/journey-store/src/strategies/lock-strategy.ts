@@ -24,11 +24,12 @@ export class LockStrategy implements UpdateStrategy {
   readonly name = 'lock' as const;
 
   constructor(private readonly context: StrategyContext) {
-    context.redis.defineCommand('skywayReleaseLock', { numberOfKeys: 1, lua: loadLuaScript('release-lock') });
+    context.topology.commands.defineCommand('skywayReleaseLock', { numberOfKeys: 1, lua: loadLuaScript('release-lock') });
   }
 
   async update(request: UpdateRequest): Promise<UpdateOutcome> {
-    const { redis, keys, settings, observer } = this.context;
+    const { keys, settings, observer } = this.context;
+    const redis = this.context.topology.commands;
     const { journeyId } = request;
     const lockKey = keys.journeyLock(journeyId);
     const startedAt = performance.now();
@@ -57,7 +58,8 @@ export class LockStrategy implements UpdateStrategy {
   async close(): Promise<void> {}
 
   private async updateLocked(request: UpdateRequest, attempts: number): Promise<UpdateOutcome> {
-    const { redis, keys, settings } = this.context;
+    const { keys, settings } = this.context;
+    const redis = this.context.topology.commands;
     const { journeyId } = request;
     const stored = await redis.get(keys.journey(journeyId));
     if (stored === null) return { kind: 'journey-not-found', journeyId };
@@ -66,7 +68,7 @@ export class LockStrategy implements UpdateStrategy {
     const { journey } = applied;
     // Plain MULTI (no WATCH) on the shared connection: ioredis sends MULTI…EXEC as one contiguous block.
     const write = redis.multi();
-    queueCommit(write, keys, journey, [changeEvent(journeyId, journey.version, request.update, new Date().toISOString())], settings.changeStreamMaxLen);
+    queueCommit(write, keys, journey, [changeEvent(journeyId, journey.version, request.update, new Date().toISOString())], settings);
     throwOnCommandError((await write.exec()) ?? []);
     return { kind: 'committed', journeyId, version: journey.version, attempts };
   }

@@ -10,6 +10,7 @@ declare module 'ioredis' {
     skywayApplyJourneyUpdate(
       journeyKey: string,
       changesKey: string,
+      changeFeedKey: string,
       ...args: (string | number)[]
     ): Result<ScriptReply, Context>;
   }
@@ -26,17 +27,19 @@ export class LuaStrategy implements UpdateStrategy {
 
   constructor(private readonly context: StrategyContext) {
     // EVALSHA with a fallback to EVAL when the script cache was flushed.
-    context.redis.defineCommand('skywayApplyJourneyUpdate', { numberOfKeys: 2, lua: loadLuaScript('apply-journey-update') });
+    context.topology.commands.defineCommand('skywayApplyJourneyUpdate', { numberOfKeys: 3, lua: loadLuaScript('apply-journey-update') });
   }
 
   async update(request: UpdateRequest): Promise<UpdateOutcome> {
-    const { redis, keys, settings, observer } = this.context;
+    const { keys, settings, observer } = this.context;
+    const redis = this.context.topology.commands;
     const { journeyId, update } = request;
     const startedAt = performance.now();
     observer.onAttempt?.(journeyId, 1);
     const [kind, version] = await redis.skywayApplyJourneyUpdate(
       keys.journey(journeyId),
       keys.journeyChanges(journeyId),
+      keys.journeyPartitionOf(journeyId).changeFeed,
       update.type,
       update.type === 'segmentStatus' ? update.segmentId : '',
       update.status,

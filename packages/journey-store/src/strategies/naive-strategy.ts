@@ -16,7 +16,8 @@ export class NaiveStrategy implements UpdateStrategy {
   constructor(private readonly context: StrategyContext) {}
 
   async update(request: UpdateRequest): Promise<UpdateOutcome> {
-    const { redis, keys, settings, observer } = this.context;
+    const { keys, settings, observer } = this.context;
+    const redis = this.context.topology.commands;
     const { journeyId } = request;
     const startedAt = performance.now();
     observer.onAttempt?.(journeyId, 1);
@@ -28,7 +29,7 @@ export class NaiveStrategy implements UpdateStrategy {
 
     const { journey } = applied;
     const write = redis.pipeline();
-    queueCommit(write, keys, journey, [changeEvent(journeyId, journey.version, request.update, new Date().toISOString())], settings.changeStreamMaxLen);
+    queueCommit(write, keys, journey, [changeEvent(journeyId, journey.version, request.update, new Date().toISOString())], settings);
     throwOnCommandError((await write.exec()) ?? []);
     observer.onCommit?.(journeyId, performance.now() - startedAt);
     return { kind: 'committed', journeyId, version: journey.version, attempts: 1 };

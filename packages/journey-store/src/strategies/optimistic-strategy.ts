@@ -1,5 +1,5 @@
 import type { Journey, JourneyChangeEvent } from '@skyway/contracts';
-import { TransactionPool } from '@skyway/redis-connection';
+import { TransactionPool, isSlotRedirectError } from '@skyway/redis-connection';
 import { performance } from 'node:perf_hooks';
 import { applyUpdate, changeEvent } from '../apply-update';
 import { fullJitterDelayMs, sleep } from '../backoff';
@@ -47,7 +47,7 @@ export class OptimisticStrategy implements UpdateStrategy {
 
   constructor(private readonly context: StrategyContext) {
     const { settings } = context;
-    this.pool = new TransactionPool(context.redis, {
+    this.pool = new TransactionPool(context.topology, {
       size: settings.poolSize,
       acquireTimeoutMs: settings.poolAcquireTimeoutMs,
       idleTimeoutMs: settings.poolIdleTimeoutMs,
@@ -104,8 +104,13 @@ export class OptimisticStrategy implements UpdateStrategy {
       try {
         result = await this.attempt(journeyId, batch);
       } catch (error) {
-        for (const item of batch) item.reject(error);
-        return;
+        if (!isSlotRedirectError(error)) {
+          for (const item of batch) item.reject(error);
+          return;
+        }
+        // The slot moved (failover, resharding): nothing was written; run the whole batch again at the owner.
+        await this.context.topology.refresh();
+        result = { kind: 'conflict' };
       }
       if (result.kind === 'settled') {
         const now = performance.now();
@@ -156,7 +161,7 @@ export class OptimisticStrategy implements UpdateStrategy {
   private async attempt(journeyId: string, batch: readonly QueuedUpdate[]): Promise<AttemptResult> {
     const { keys, settings } = this.context;
     const key = keys.journey(journeyId);
-    const connection = await this.pool.acquire();
+    const connection = await this.pool.acquire(key);
     let watchCleared = false;
     try {
       const replies = (await connection.pipeline().watch(key).get(key).exec()) ?? [];
@@ -185,7 +190,7 @@ export class OptimisticStrategy implements UpdateStrategy {
       }
 
       const transaction = connection.multi();
-      queueCommit(transaction, keys, journey, events, settings.changeStreamMaxLen);
+      queueCommit(transaction, keys, journey, events, settings);
       const committed = await transaction.exec();
       watchCleared = true; // EXEC clears the watch whether or not it ran the transaction
       if (committed === null) return { kind: 'conflict' };

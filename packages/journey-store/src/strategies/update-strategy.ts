@@ -1,4 +1,5 @@
 import { journeyChangeCodec, type Journey, type JourneyChangeEvent, type RedisKeys } from '@skyway/contracts';
+import type { RedisTopology } from '@skyway/redis-connection';
 import type { ChainableCommander } from 'ioredis';
 import type Redis from 'ioredis';
 import type { JourneyUpdate } from '../apply-update';
@@ -22,8 +23,8 @@ export interface UpdateStrategy {
 }
 
 export interface StrategyContext {
-  /** The shared command connection: single commands, pipelines and plain MULTI, never WATCH. */
-  readonly redis: Redis;
+  /** The process's Redis: `commands` for single commands, pipelines and plain MULTI (never WATCH); per-node connections for WATCH. */
+  readonly topology: RedisTopology;
   readonly keys: RedisKeys;
   readonly settings: JourneyStoreSettings;
   readonly observer: JourneyStoreObserver;
@@ -32,18 +33,25 @@ export interface StrategyContext {
   readonly onConnection?: (connection: Redis) => void;
 }
 
-/** Queues the document write and its change events (the outbox) on a MULTI or pipeline. */
+/**
+ * Queues the document write and its change events on a MULTI or pipeline: each event goes to the
+ * journey's own change stream (the outbox) and to its partition's change feed (what SSE viewers
+ * follow). All three keys carry the partition's hash tag: one slot, one transaction.
+ */
 export function queueCommit(
   commands: ChainableCommander,
   keys: RedisKeys,
   journey: Journey,
   events: readonly JourneyChangeEvent[],
-  changeStreamMaxLen: number,
+  settings: Pick<JourneyStoreSettings, 'changeStreamMaxLen' | 'changeFeedMaxLen'>,
 ): void {
   commands.set(keys.journey(journey.id), JSON.stringify(journey));
   const stream = keys.journeyChanges(journey.id);
+  const feed = keys.journeyPartitionOf(journey.id).changeFeed;
   for (const event of events) {
-    commands.xadd(stream, 'MAXLEN', '~', changeStreamMaxLen, '*', ...journeyChangeCodec.encode(event));
+    const fields = journeyChangeCodec.encode(event);
+    commands.xadd(stream, 'MAXLEN', '~', settings.changeStreamMaxLen, '*', ...fields);
+    commands.xadd(feed, 'MAXLEN', '~', settings.changeFeedMaxLen, '*', ...fields);
   }
 }
 

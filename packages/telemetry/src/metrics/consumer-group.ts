@@ -1,3 +1,4 @@
+import type { Cluster } from 'ioredis';
 import type Redis from 'ioredis';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { perRegistry } from './per-registry';
@@ -9,12 +10,14 @@ export interface ConsumerGroupTarget {
   /** Its logical name (`STREAMS.*`): the `stream` label. */
   readonly stream: string;
   readonly group: string;
+  /** Which partition of the stream (`SEARCH_PARTITIONS`): the `partition` label. */
+  readonly partition: string;
 }
 
 export interface ConsumerGroupSamplerOptions {
   readonly registry: Registry;
-  /** A command connection (not a blocking one). */
-  readonly redis: Redis;
+  /** A command client (not a blocking connection): a single Redis or the cluster client. */
+  readonly redis: Redis | Cluster;
   readonly targets: readonly ConsumerGroupTarget[];
   readonly intervalMs?: number;
   /** A sample failed on a ready connection (the series are dropped until the next success). */
@@ -35,7 +38,7 @@ export const CONSUMER_GROUP_SAMPLE_INTERVAL_MS = 5_000;
 
 const consumerGroupMetrics = perRegistry((registry) => {
   const registers = [registry];
-  const labelNames = ['stream', 'group'] as const;
+  const labelNames = ['stream', 'group', 'partition'] as const;
   return {
     lag: new Gauge({
       name: 'skyway_consumer_group_lag',
@@ -104,7 +107,7 @@ export function consumerGroupSampler(options: ConsumerGroupSamplerOptions): Cons
   const metrics = consumerGroupMetrics(options.registry);
   const intervalMs = options.intervalMs ?? CONSUMER_GROUP_SAMPLE_INTERVAL_MS;
 
-  const drop = (labels: { stream: string; group: string }): void => {
+  const drop = (labels: { stream: string; group: string; partition: string }): void => {
     metrics.lag.remove(labels);
     metrics.pending.remove(labels);
     metrics.oldestPendingAge.remove(labels);
@@ -112,7 +115,7 @@ export function consumerGroupSampler(options: ConsumerGroupSamplerOptions): Cons
   };
 
   const sampleTarget = async (target: ConsumerGroupTarget): Promise<void> => {
-    const labels = { stream: target.stream, group: target.group };
+    const labels = { stream: target.stream, group: target.group, partition: target.partition };
     if (redis.status !== 'ready') return drop(labels);
     try {
       const replies = await redis.pipeline().xinfo('GROUPS', target.key).xpending(target.key, target.group).time().exec();

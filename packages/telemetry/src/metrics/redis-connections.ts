@@ -1,10 +1,10 @@
 import { Counter, Gauge } from 'prom-client';
 import { perRegistry } from './per-registry';
 
-/** What is watched of an ioredis client (an ioredis `Redis` is one). */
+/** What is watched of an ioredis client (an ioredis `Redis` is one; a `Cluster` names itself in its `redisOptions`). */
 export interface ObservableRedisConnection {
   readonly status: string;
-  readonly options: { readonly connectionName?: string | undefined };
+  readonly options: { readonly connectionName?: string | undefined; readonly redisOptions?: { readonly connectionName?: string | undefined } | undefined };
   on(event: 'reconnecting' | 'end', listener: () => void): unknown;
 }
 
@@ -19,7 +19,7 @@ export interface RedisConnectionMetrics {
  */
 export const redisConnectionMetrics = perRegistry((registry): RedisConnectionMetrics => {
   const watched = new Set<ObservableRedisConnection>();
-  const nameOf = (client: ObservableRedisConnection): string => client.options.connectionName || 'unnamed';
+  const nameOf = (client: ObservableRedisConnection): string => client.options.connectionName || client.options.redisOptions?.connectionName || 'unnamed';
   const labelNames = ['connection'] as const;
   const reconnects = new Counter({
     name: 'skyway_redis_reconnects_total',
