@@ -13,7 +13,6 @@ import { exampleFlightResult, redisKeys, type FlightResult } from '@skyway/contr
 import { singleRedisTopology, waitForReady, type RedisTopology } from '@skyway/redis-connection';
 import { SearchStore } from '@skyway/search-state';
 import { forEachConcurrently, provisionRedis, startApp, uniqueKeyPrefix, type AppProcess } from '@skyway/testkit';
-import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';

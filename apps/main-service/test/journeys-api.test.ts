@@ -3,7 +3,6 @@ import { singleRedisTopology, waitForReady } from '@skyway/redis-connection';
 import { ConfigError } from '@skyway/service-runtime';
 import { STATUS_CYCLE, isolatedRedis, sampleJourney, segmentId, type IsolatedRedis } from '@skyway/testkit';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import type Redis from 'ioredis';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -9,7 +9,6 @@ import {
 import { redisConnectionMetrics, searchLatencyMetrics } from '@skyway/telemetry';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
-import type { MainServiceConfig } from '../config';
 import { ResultStreamReader } from '../search/result-reader';
 import { SearchFanout, type SearchFanoutObserver } from '../search/search-fanout';
 
@@ -26,7 +25,6 @@ declare module 'fastify' {
 }
 
 export interface FlightSearchOptions {
-  readonly config: MainServiceConfig;
   /** A store a test wants used instead of the default (it then owns closing it). */
   readonly store?: SearchStore;
   readonly observer?: SearchFanoutObserver;
@@ -59,7 +57,7 @@ function finishedSearchOf(fields: readonly string[]): { outcome: 'completed' | '
  * here both apply the `deadline` change, atomically, so with any number of replicas, and with no
  * provider running, exactly one `failed` is published and every viewer gets it.
  */
-const flightSearch: FastifyPluginAsync<FlightSearchOptions> = async (app, { config, store: givenStore, observer }) => {
+const flightSearch: FastifyPluginAsync<FlightSearchOptions> = async (app, { store: givenStore, observer }) => {
   const log = app.log.child({ component: 'flight-search' });
   const connections = redisConnectionMetrics(app.metricsRegistry);
   const searchLatency = searchLatencyMetrics(app.metricsRegistry);
