@@ -38,6 +38,8 @@ export interface RedisFailureLogOptions {
 const CONNECTION_DROPPED = ['EPIPE', 'ECONNRESET', "Stream isn't writeable", 'Connection is closed', 'Reached the max retries per request limit'];
 
 const isConnectionDropped = (error: Error): boolean => {
+  // A connection that never becomes ready (waitForReady) is the same symptom seen from a caller.
+  if (error.name === 'RedisUnavailableError') return true;
   const code = (error as NodeJS.ErrnoException).code;
   return CONNECTION_DROPPED.some((text) => code === text || error.message.includes(text));
 };

@@ -1,5 +1,5 @@
 import type { StreamCodec } from '@skyway/contracts';
-import { RedisFailureLog, isRedisUnavailableError, isSlotRedirectError, nodeAddress, type NodeBoundConnection, type RedisCommands } from '@skyway/redis-connection';
+import { RedisFailureLog, clientAddress, isRedisUnavailableError, isSlotRedirectError, nodeAddress, type NodeBoundConnection, type RedisCommands } from '@skyway/redis-connection';
 import type { ChainableCommander } from 'ioredis';
 import { ConcurrencyLimit } from './concurrency-limit';
 
@@ -167,7 +167,8 @@ export class StreamConsumer<T> {
       failure: 'stream read failed; retrying',
       recovery: 'stream read recovered',
       fields: { stream: options.stream, group: options.group },
-      server: () => nodeAddress(options.blocking.address),
+      // Before the blocking connection is made, the group is created over the shared client.
+      server: () => nodeAddress(options.blocking.address) ?? clientAddress(options.commands),
     });
   }
 
