@@ -5,7 +5,8 @@ describe('main-service configuration', () => {
   it('applies the SPEC §2 defaults to an empty environment', () => {
     const config = parseConfig({});
     expect(config).toMatchObject({
-      redisUrl: 'redis://127.0.0.1:6379',
+      redis: { url: 'redis://127.0.0.1:6379', clusterNodes: [] },
+      searchPartitions: 16,
       host: '127.0.0.1',
       port: 3000,
       logLevel: 'info',

@@ -8,6 +8,11 @@ const port = (defaultPort: number, description: string) => Type.Integer({ minimu
 
 export const LauncherEnv = Type.Object({
   REDIS_URL: commonEnv(0).REDIS_URL,
+  REDIS_CLUSTER_NODES: commonEnv(0).REDIS_CLUSTER_NODES,
+  LOCAL_REDIS_CLUSTER: Type.Boolean({
+    default: false,
+    description: 'Start a private local Redis Cluster (3 masters + 3 replicas) and run the services on it (`pnpm start:cluster`)',
+  }),
   JOURNEY_API_TOKEN: Type.Optional(Type.String({ minLength: 16, description: `Defaults to the development token ${DEV_JOURNEY_API_TOKEN}` })),
   // SPEC §2 fixes 3000, 3200 and 3100; these exist so a second stack (or a test) can run beside the first.
   MAIN_SERVICE_PORT: port(3000, 'main-service port'),
@@ -17,6 +22,9 @@ export const LauncherEnv = Type.Object({
 
 export interface LauncherConfig {
   readonly redisUrl: string;
+  /** REDIS_CLUSTER_NODES as given: the services run on that cluster (its credentials and TLS from REDIS_URL). */
+  readonly redisClusterNodes: string | undefined;
+  readonly localRedisCluster: boolean;
   /** `fromEnvironment` tokens are the user's own and are never printed. */
   readonly journeyApiToken: { readonly value: string; readonly fromEnvironment: boolean };
   readonly ports: { readonly 'main-service': number; readonly 'provider-service': number; readonly 'mock-supplier': number };
@@ -26,6 +34,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): LauncherConfig {
   const parsed = parseEnv(LauncherEnv, env);
   return {
     redisUrl: parsed.REDIS_URL,
+    redisClusterNodes: parsed.REDIS_CLUSTER_NODES?.trim() || undefined,
+    localRedisCluster: parsed.LOCAL_REDIS_CLUSTER,
     journeyApiToken: parsed.JOURNEY_API_TOKEN
       ? { value: parsed.JOURNEY_API_TOKEN, fromEnvironment: true }
       : { value: DEV_JOURNEY_API_TOKEN, fromEnvironment: false },

@@ -1,4 +1,4 @@
-import { isRedisServerInstalled, redisAnswers, startRedisServer, type RedisServer } from '@skyway/local-redis';
+import { isRedisServerInstalled, redisAnswers, startRedisCluster, startRedisServer, type RedisCluster, type RedisServer } from '@skyway/local-redis';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -6,7 +6,7 @@ import { banner } from './banner';
 import type { LauncherConfig } from './config';
 import { lineFormatter } from './log-lines';
 import { spawnService, type ExitStatus, type ServiceProcess } from './service-process';
-import { planServices, type ServicePlan } from './services';
+import { planServices, type RedisPlan, type ServicePlan } from './services';
 
 /** How long an app may take to shut down after SIGTERM: above the apps' own 10 s shutdown deadline. */
 export const CHILD_GRACE_MS = 12_000;
@@ -48,6 +48,12 @@ export interface Launcher {
 
 const describeExit = (status: ExitStatus): string => (status.signal ? `signal ${status.signal}` : `code ${status.code}`);
 
+/** The Redis the services use, and what the launcher started for them (stopped last). */
+interface ProvidedRedis extends RedisPlan {
+  readonly server?: RedisServer;
+  readonly cluster?: RedisCluster;
+}
+
 export function createLauncher(config: LauncherConfig, io: LauncherIo, repoRoot: string): Launcher {
   const children: ServiceProcess[] = [];
   let reason: StopReason | undefined;
@@ -63,7 +69,18 @@ export function createLauncher(config: LauncherConfig, io: LauncherIo, repoRoot:
   // Last resort if the launcher dies of an error: no app outlives it.
   process.once('exit', () => children.forEach((child) => child.kill()));
 
-  async function provideRedis(): Promise<{ url: string; server?: RedisServer } | undefined> {
+  async function provideRedis(): Promise<ProvidedRedis | undefined> {
+    if (config.localRedisCluster) {
+      const cluster = await startRedisCluster({ ownProcessGroup: true });
+      io.print(
+        `[launcher] started a private Redis Cluster (3 masters + 3 replicas, no persistence) at ${cluster.seeds}; it stops when the launcher does`,
+      );
+      return { url: `redis://${cluster.nodes[0]?.address ?? ''}`, clusterNodes: cluster.seeds, cluster };
+    }
+    if (config.redisClusterNodes) {
+      io.print(`[launcher] using the Redis Cluster at ${config.redisClusterNodes}`);
+      return { url: config.redisUrl, clusterNodes: config.redisClusterNodes };
+    }
     if (await redisAnswers(config.redisUrl)) {
       io.print(`[launcher] using the Redis at ${config.redisUrl}`);
       return { url: config.redisUrl };
@@ -95,7 +112,7 @@ export function createLauncher(config: LauncherConfig, io: LauncherIo, repoRoot:
     return last;
   }
 
-  async function announceWhenReady(plans: ServicePlan[], redis: { url: string; server?: RedisServer }): Promise<void> {
+  async function announceWhenReady(plans: ServicePlan[], redis: ProvidedRedis): Promise<void> {
     const deadline = Date.now() + READY_TIMEOUT_MS;
     const results = await Promise.all(plans.map(async (plan) => [plan.name, await whenReady(plan, deadline)] as const));
     if (reason) return;
@@ -104,7 +121,10 @@ export function createLauncher(config: LauncherConfig, io: LauncherIo, repoRoot:
       for (const [name, why] of notReady) io.print(`[launcher] ${name} is not ready after ${READY_TIMEOUT_MS / 1000} s: ${why}`);
       return;
     }
-    const facts = { services: plans, redis: { url: redis.url, private: redis.server !== undefined }, token: config.journeyApiToken, today: io.now() };
+    const facts = {
+      services: plans,
+      redis: { url: redis.clusterNodes ? `Redis Cluster ${redis.clusterNodes}` : redis.url, private: redis.server !== undefined || redis.cluster !== undefined },
+      token: config.journeyApiToken, today: io.now() };
     for (const line of banner(facts)) io.print(line);
   }
 
@@ -117,7 +137,7 @@ export function createLauncher(config: LauncherConfig, io: LauncherIo, repoRoot:
     const redis = await provideRedis();
     if (!redis) return 1;
 
-    const plans = planServices(config, redis.url);
+    const plans = planServices(config, redis);
     const width = Math.max(...plans.map((plan) => plan.name.length));
     plans.forEach((plan, index) => {
       if (reason) return;
@@ -147,6 +167,10 @@ export function createLauncher(config: LauncherConfig, io: LauncherIo, repoRoot:
     if (redis.server) {
       await redis.server.stop();
       io.print('[launcher] private redis-server stopped');
+    }
+    if (redis.cluster) {
+      await redis.cluster.stop();
+      io.print('[launcher] private Redis Cluster stopped');
     }
     const clean = why.kind === 'signal' && statuses.every(([, status]) => status.code === 0);
     return clean ? 0 : 1;

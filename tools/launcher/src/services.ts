@@ -9,10 +9,21 @@ export interface ServicePlan {
   readonly env: Readonly<Record<string, string>>;
 }
 
-/** The three apps, in start order, wired to each other and to `redisUrl` on loopback. */
-export function planServices(config: LauncherConfig, redisUrl: string): ServicePlan[] {
+/** Where the services' Redis is: a single Redis, or a cluster's seeds (`REDIS_CLUSTER_NODES`). */
+export interface RedisPlan {
+  readonly url: string;
+  readonly clusterNodes?: string;
+}
+
+/** The three apps, in start order, wired to each other and to the Redis of `redis` on loopback. */
+export function planServices(config: LauncherConfig, redis: RedisPlan): ServicePlan[] {
   const url = (name: ServiceName) => `http://127.0.0.1:${config.ports[name]}`;
-  const common = (name: ServiceName) => ({ REDIS_URL: redisUrl, HOST: '127.0.0.1', PORT: String(config.ports[name]) });
+  const common = (name: ServiceName) => ({
+    REDIS_URL: redis.url,
+    ...(redis.clusterNodes ? { REDIS_CLUSTER_NODES: redis.clusterNodes } : {}),
+    HOST: '127.0.0.1',
+    PORT: String(config.ports[name]),
+  });
   return [
     { name: 'mock-supplier', url: url('mock-supplier'), env: common('mock-supplier') },
     { name: 'provider-service', url: url('provider-service'), env: { ...common('provider-service'), SUPPLIER_URLS: url('mock-supplier') } },

@@ -4,7 +4,7 @@ import { planServices } from '../src/services';
 
 describe('planServices', () => {
   it('wires provider-service to the mock supplier and main-service to the token, all on one Redis', () => {
-    const plans = planServices(parseConfig({ MOCK_SUPPLIER_PORT: '4100' }), 'redis://127.0.0.1:7000');
+    const plans = planServices(parseConfig({ MOCK_SUPPLIER_PORT: '4100' }), { url: 'redis://127.0.0.1:7000' });
     expect(plans.map((plan) => [plan.name, plan.url])).toEqual([
       ['mock-supplier', 'http://127.0.0.1:4100'],
       ['provider-service', 'http://127.0.0.1:3200'],
@@ -13,13 +13,19 @@ describe('planServices', () => {
     expect(plans.every((plan) => plan.env.REDIS_URL === 'redis://127.0.0.1:7000')).toBe(true);
     expect(plans[1]?.env.SUPPLIER_URLS).toBe('http://127.0.0.1:4100');
     expect(plans[2]?.env.JOURNEY_API_TOKEN).toBe(DEV_JOURNEY_API_TOKEN);
+    expect(plans.some((plan) => 'REDIS_CLUSTER_NODES' in plan.env)).toBe(false);
+  });
+
+  it('hands every service the cluster seeds when the Redis is a cluster', () => {
+    const plans = planServices(parseConfig({}), { url: 'redis://127.0.0.1:7000', clusterNodes: '127.0.0.1:7000,127.0.0.1:7001' });
+    expect(plans.map((plan) => plan.env.REDIS_CLUSTER_NODES)).toEqual(Array(3).fill('127.0.0.1:7000,127.0.0.1:7001'));
   });
 });
 
 describe('banner', () => {
   const facts = (env: NodeJS.ProcessEnv) => {
     const config = parseConfig(env);
-    return { services: planServices(config, 'redis://x:1'), redis: { url: 'redis://x:1', private: true }, token: config.journeyApiToken, today: new Date('2026-03-31T23:00:00Z') };
+    return { services: planServices(config, { url: 'redis://x:1' }), redis: { url: 'redis://x:1', private: true }, token: config.journeyApiToken, today: new Date('2026-03-31T23:00:00Z') };
   };
 
   it('prints the development token and example searches dated tomorrow (UTC)', () => {
