@@ -75,6 +75,8 @@ async function pingAll(nodes: readonly Redis[]): Promise<true | string> {
   const failed: string[] = [];
   await Promise.all(
     nodes.map(async (node) => {
+      // The cluster client connects to a node lazily, on its first command: readiness connects it.
+      if (node.status === 'wait') await node.connect().catch(() => undefined);
       const ok = node.status === 'ready' && (await node.ping().then((reply) => reply === 'PONG', () => false));
       if (!ok) failed.push(`${node.options.host}:${node.options.port} ${node.status}`);
     }),
