@@ -9,7 +9,7 @@ import { MainServiceEnv, parseConfig as parseMainConfig } from '../../apps/main-
 import { MockSupplierEnv, parseConfig as parseSupplierConfig } from '../../apps/mock-supplier/src/config';
 import { ProviderServiceEnv, parseConfig as parseProviderConfig } from '../../apps/provider-service/src/config';
 import { environmentOf, loadCompose, readRepoFile, REPO_ROOT, servicesOf, type ComposeService } from './compose-file';
-import { readStages } from './dockerfile';
+import { flagsOf, readStages } from './dockerfile';
 
 /** Each app's own environment schema and parser: the contract the compose file must meet. */
 const APPS: Record<string, { schema: TObject; parse: (env: NodeJS.ProcessEnv) => unknown }> = {
@@ -164,17 +164,29 @@ describe('docker-compose.yml', () => {
     expect(compose.volumes).toHaveProperty('redis-data');
   });
 
-  it('starts the apps only once what they depend on is healthy, and every such dependency has a healthcheck', () => {
-    const dockerfileHasHealthcheck = readStages('infra/Dockerfile').at(-1)?.instructions.some((instruction) => instruction.getKeyword() === 'HEALTHCHECK');
+  it('starts the apps only once what they depend on is healthy, and every such dependency has a healthcheck in this file', () => {
     expect(dependenciesOf(services['provider-service'] as ComposeService)).toEqual({ redis: { condition: 'service_healthy' }, 'mock-supplier': { condition: 'service_healthy' } });
     expect(dependenciesOf(services['main-service'] as ComposeService)).toEqual({ redis: { condition: 'service_healthy' }, 'provider-service': { condition: 'service_healthy' } });
     for (const service of Object.values(services)) {
       for (const [dependency, { condition }] of Object.entries(dependenciesOf(service))) {
         if (condition !== 'service_healthy') continue;
-        const target = services[dependency] as ComposeService;
-        const healthcheck = target.healthcheck?.test !== undefined || (target.build !== undefined && dockerfileHasHealthcheck === true);
-        expect([dependency, healthcheck]).toEqual([dependency, true]);
+        // Declared here, not only in the image: podman's default image format drops a Dockerfile HEALTHCHECK.
+        expect([dependency, (services[dependency] as ComposeService).healthcheck?.test]).toEqual([dependency, expect.any(Array)]);
       }
+    }
+  });
+
+  it("gives every app the image's own healthcheck: the same command and timings as the Dockerfile's HEALTHCHECK", () => {
+    const [dockerfileHealthcheck] = (readStages('infra/Dockerfile').at(-1)?.instructions ?? []).filter((instruction) => instruction.getKeyword() === 'HEALTHCHECK');
+    const text = dockerfileHealthcheck?.getArgumentsContent() ?? '';
+    const command = JSON.parse(text.slice(text.indexOf('CMD ') + 'CMD '.length)) as string[];
+    const option = (name: string): string | undefined =>
+      (dockerfileHealthcheck ? flagsOf(dockerfileHealthcheck) : []).find((flag) => flag.startsWith(`${name}=`))?.slice(name.length + 1);
+    for (const [name, service] of appServices) {
+      expect([name, service.healthcheck]).toEqual([
+        name,
+        { test: ['CMD', ...command], interval: option('interval'), timeout: option('timeout'), start_period: option('start-period'), retries: Number(option('retries')) },
+      ]);
     }
   });
 

@@ -1,10 +1,17 @@
 import { freePort, isolatedRedis, spawnCaptured, waitUntilAnswering, type IsolatedRedis } from '@skyway/testkit';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { REPO_ROOT } from './compose-file';
+import { deployArgs } from './production-bundle';
+
+/** Runs a command to its end; a failure carries the command's own output (pnpm prints its errors on stdout). */
+async function run(file: string, args: string[], cwd: string): Promise<void> {
+  const env = Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  const command = spawnCaptured(file, args, { env, cwd });
+  const exit = await command.exited();
+  if (exit !== 0) throw new Error(`\`${file} ${args.join(' ')}\` exited with ${exit}:\n${command.output()}`);
+}
 
 /**
  * What the Dockerfile's build stage produces, without Docker: `pnpm deploy --prod` of an app (its
@@ -25,7 +32,7 @@ describe('production bundle (pnpm deploy --prod, as in infra/Dockerfile)', () =>
   it.each(['mock-supplier', 'provider-service', 'main-service'])('%s starts from its bundle, answers ready, and stops on SIGTERM', async (app) => {
     const dir = mkdtempSync(join(tmpdir(), `skyway-bundle-${app}-`));
     bundles.push(dir);
-    await promisify(execFile)('pnpm', ['deploy', '--legacy', `--filter=@skyway/${app}`, '--prod', '--offline', join(dir, app)], { cwd: REPO_ROOT });
+    await run('pnpm', deployArgs(app, join(dir, app)), REPO_ROOT);
     const bundle = join(dir, app);
     expect(existsSync(join(bundle, 'node_modules', 'jest'))).toBe(false);
 

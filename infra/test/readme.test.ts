@@ -56,7 +56,7 @@ describe('README', () => {
       const { paths } = (await app.inject('/docs/json')).json<{ paths: Record<string, Record<string, unknown>> }>();
       const commands = curlCommands();
       for (const [path, operations] of Object.entries(paths)) {
-        const url = new RegExp(`localhost:3000${path.replace(/\{\w+\}/g, '[^/\\s\'"]+')}(?=[\\s'"]|$)`);
+        const url = new RegExp(`localhost:3000${path.replace(/\{\w+\}/g, '[^/\\s\'"]+')}(?=[\\s'"?]|$)`);
         for (const method of Object.keys(operations)) {
           const example = commands.find((command) => {
             if (!url.test(command)) return false;

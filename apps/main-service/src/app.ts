@@ -81,7 +81,7 @@ export async function buildApp(config: MainServiceConfig, deps: MainServiceDeps 
   redisConnectionMetrics(app.metricsRegistry).watch(app.redis);
   await app.register(errorEnvelope);
   // Before the routes: they add hooks to every route registered after them.
-  await app.register(httpSecurity, { corsOrigins: config.corsOrigins });
+  await app.register(httpSecurity, { corsOrigins: config.corsOrigins, hstsMaxAgeS: config.hstsMaxAgeS });
   await app.register(rateLimit, { keyPrefix: config.redisKeyPrefix });
   await app.register(sseLimits, { limits: config.sseLimits });
   // Before the routes: it collects their schemas as they are added.

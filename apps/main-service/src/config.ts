@@ -33,6 +33,12 @@ export const MainServiceEnv = Type.Object({
     description: 'Time a client has to send a whole request (headers and body) before a 408',
   }),
   CORS_ORIGINS: Type.String({ default: '', description: 'Comma-separated origins of the frontends allowed to call the API; empty = same origin only' }),
+  HSTS_MAX_AGE_S: Type.Integer({
+    minimum: 0,
+    maximum: 63_072_000,
+    default: 0,
+    description: 'Strict-Transport-Security max-age in seconds, for a deployment reached only over HTTPS whose TLS proxy does not add it; 0 = no header',
+  }),
 });
 
 export interface MainServiceConfig extends CommonConfig {
@@ -57,6 +63,8 @@ export interface MainServiceConfig extends CommonConfig {
   readonly corsOrigins: readonly string[];
   /** A request not fully received by then (a stalled upload) is answered 408 and its socket closed. */
   readonly requestTimeoutMs: number;
+  /** Strict-Transport-Security max-age in seconds; 0 sends no such header. */
+  readonly hstsMaxAgeS: number;
 }
 
 export interface AccessTokenSettings {
@@ -123,5 +131,6 @@ export function parseConfig(env: NodeJS.ProcessEnv): MainServiceConfig {
     sseLimits: { perProcess: parsed.SSE_MAX_STREAMS, perClient: parsed.SSE_MAX_STREAMS_PER_CLIENT },
     corsOrigins: parseCorsOrigins(parsed.CORS_ORIGINS),
     requestTimeoutMs: parsed.REQUEST_TIMEOUT_MS,
+    hstsMaxAgeS: parsed.HSTS_MAX_AGE_S,
   };
 }

@@ -1,38 +1,9 @@
 import type { Journey, JourneyChangeEvent } from '@skyway/contracts';
-import { eventually, isolatedRedis, openSse, sampleJourney, type IsolatedRedis, type SseConnection } from '@skyway/testkit';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../src/app';
-import { parseConfig } from '../src/config';
-
-const TOKEN = 'journey-test-token-0123456789';
+import { eventually, sampleJourney } from '@skyway/testkit';
+import { journeyStreamFixture } from './journey-stream-fixture';
 
 describe('GET /api/journeys/{id}/stream (SSE over a real socket)', () => {
-  let redis: IsolatedRedis;
-  let app: FastifyInstance;
-  let url: string;
-  const streams: SseConnection[] = [];
-
-  beforeEach(async () => {
-    redis = await isolatedRedis('journeys-stream');
-    app = await buildApp(
-      parseConfig({ REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix, LOG_LEVEL: 'silent', JOURNEY_API_TOKEN: TOKEN, SEED_JOURNEYS: 'none' }),
-    );
-    url = await app.listen({ host: '127.0.0.1', port: 0 });
-    await app.inject({ method: 'POST', url: '/api/journeys', headers: { authorization: `Bearer ${TOKEN}` }, payload: sampleJourney('JRN-S', 2) });
-  });
-  afterEach(async () => {
-    streams.splice(0).forEach((stream) => stream.close());
-    await app.close();
-    await redis.cleanup();
-  });
-
-  async function open(path: string): Promise<SseConnection> {
-    const stream = await openSse(url + path, { headers: { authorization: `Bearer ${TOKEN}` } });
-    streams.push(stream);
-    return stream;
-  }
-  const put = (path: string, status: string) =>
-    app.inject({ method: 'PUT', url: path, headers: { authorization: `Bearer ${TOKEN}` }, payload: { status } });
+  const { app, open, put } = journeyStreamFixture('journeys-stream', ['JRN-S']);
 
   it('sends the journey now, then one `change` event per committed change, in version order', async () => {
     const stream = await open('/api/journeys/JRN-S/stream');
@@ -75,19 +46,19 @@ describe('GET /api/journeys/{id}/stream (SSE over a real socket)', () => {
   it('releases the subscription when the client disconnects', async () => {
     const stream = await open('/api/journeys/JRN-S/stream');
     await stream.event(0);
-    await eventually('the feed to watch the journey', () => app.journeyFeed.watchedJourneys === 1);
+    await eventually('the feed to watch the journey', () => app().journeyFeed.watchedJourneys === 1);
     stream.close();
     // The feed drops a journey when its read comes back; a change makes it come back now.
     await eventually('the feed to drop the journey', async () => {
       await put('/api/journeys/JRN-S/status', 'Pending');
-      return app.journeyFeed.watchedJourneys === 0;
+      return app().journeyFeed.watchedJourneys === 0;
     });
   });
 
   it('ends open streams when the server closes, so shutdown does not wait for clients', async () => {
     const stream = await open('/api/journeys/JRN-S/stream');
     await stream.event(0);
-    await app.close();
+    await app().close();
     await stream.ended;
     expect(stream.events).toHaveLength(1);
   });

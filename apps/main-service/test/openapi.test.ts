@@ -104,6 +104,7 @@ describe('OpenAPI document and docs UI', () => {
       'GET /api/flights/search/{search_id}',
       'GET /api/flights/search/{search_id}/stream',
       'GET /api/journeys',
+      'GET /api/journeys-stream',
       'GET /api/journeys/{journeyId}',
       'GET /api/journeys/{journeyId}/history',
       'GET /api/journeys/{journeyId}/stream',

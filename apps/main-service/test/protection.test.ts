@@ -298,6 +298,13 @@ describe('protection: rate limit, SSE caps, CORS and security headers (real Redi
       expect(response.headers['referrer-policy']).toBe('no-referrer');
     });
 
+    it('sends Strict-Transport-Security only when HSTS_MAX_AGE_S is set (off by default: TLS belongs to the proxy in front)', async () => {
+      const plainHttp = await startMain();
+      expect((await plainHttp.inject('/health/live')).headers['strict-transport-security']).toBeUndefined();
+      const tlsInApp = await startMain({ HSTS_MAX_AGE_S: '31536000' });
+      expect((await tlsInApp.inject('/health/live')).headers['strict-transport-security']).toBe('max-age=31536000; includeSubDomains');
+    });
+
     it('keeps JSON errors and the SSE stream intact under those headers', async () => {
       const app = await startReady();
       const url = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -17,6 +17,8 @@ export interface RedisServerOptions {
    * stops it last, after the processes that use it.
    */
   readonly ownProcessGroup?: boolean;
+  /** Addresses to listen on besides loopback (e.g. to be reached from a non-loopback address, which protected mode refuses). */
+  readonly extraBind?: readonly string[];
 }
 
 /** A private `redis-server` child process, owned by the process that started it. */
@@ -53,7 +55,7 @@ async function waitForPing(url: string, child: ChildProcess, timeoutMs: number):
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const port = options.port ?? (await freePort());
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'skyway-redis-'));
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no'];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', ...(options.extraBind ?? []), '--dir', dir, '--save', '', '--daemonize', 'no'];
   args.push(...(options.appendfsync ? ['--appendonly', 'yes', '--appendfsync', options.appendfsync] : ['--appendonly', 'no']));
   const child = spawn('redis-server', args, { stdio: 'ignore', detached: options.ownProcessGroup ?? false });
   const url = `redis://127.0.0.1:${port}`;

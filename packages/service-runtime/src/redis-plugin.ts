@@ -1,6 +1,7 @@
 import { redisKeys, type RedisKeys } from '@skyway/contracts';
 import {
-  RepeatedFailureFilter,
+  RedisFailureLog,
+  clientAddress,
   createRedisTopology,
   isRedisUnavailableError,
   waitForReady,
@@ -52,17 +53,14 @@ function partitionMismatch(recorded: number, configured: number): ConfigError {
 }
 
 const redisConnection: FastifyPluginAsync<RedisPluginOptions> = async (app, options) => {
-  const failures = new RepeatedFailureFilter();
   const topology = createRedisTopology(options.redis, {
     connectionName: `${options.service}:commands`,
-    onError: (error) => {
-      if (failures.isNew(error)) app.log.warn({ err: error }, 'redis connection error');
-    },
+    onError: (error) => failures.failed(error),
   });
   const redis = topology.commands;
+  const failures = new RedisFailureLog({ logger: app.log, failure: 'redis connection error', recovery: 'redis connection recovered', server: () => clientAddress(redis) });
   redis.on('ready', () => {
-    failures.reset();
-    app.log.info({ topology: topology.mode }, 'redis connection ready');
+    if (!failures.recovered()) app.log.info({ topology: topology.mode }, 'redis connection ready');
   });
   const keys = redisKeys(options.keyPrefix, options.searchPartitions === undefined ? {} : { searchPartitions: options.searchPartitions });
   app.decorate<RedisCommands>('redis', redis);

@@ -1,5 +1,5 @@
 import type { StreamCodec } from '@skyway/contracts';
-import { RepeatedFailureFilter, isRedisUnavailableError, isSlotRedirectError, type NodeBoundConnection, type RedisCommands } from '@skyway/redis-connection';
+import { RedisFailureLog, clientAddress, isRedisUnavailableError, isSlotRedirectError, nodeAddress, type NodeBoundConnection, type RedisCommands } from '@skyway/redis-connection';
 import type { ChainableCommander } from 'ioredis';
 import { ConcurrencyLimit } from './concurrency-limit';
 
@@ -148,7 +148,7 @@ export class StreamConsumer<T> {
   private running = false;
   private joined = false;
   private loop: Promise<void> | undefined;
-  private readonly readFailures = new RepeatedFailureFilter();
+  private readonly readFailures: RedisFailureLog;
 
   constructor(options: StreamConsumerOptions<T>) {
     this.options = options;
@@ -162,6 +162,14 @@ export class StreamConsumer<T> {
     this.logger = options.logger ?? noopLogger;
     this.entryLogFields = options.entryLogFields ?? (() => ({}));
     this.observer = options.observer ?? {};
+    this.readFailures = new RedisFailureLog({
+      logger: this.logger,
+      failure: 'stream read failed; retrying',
+      recovery: 'stream read recovered',
+      fields: { stream: options.stream, group: options.group },
+      // Before the blocking connection is made, the group is created over the shared client.
+      server: () => nodeAddress(options.blocking.address) ?? clientAddress(options.commands),
+    });
   }
 
   /** True once the group exists and the last read succeeded: the readiness check. */
@@ -245,7 +253,7 @@ export class StreamConsumer<T> {
           }
         }
         retryMs = STREAM_CONSUMER_DEFAULTS.retryMinMs;
-        this.readFailures.reset();
+        this.readFailures.recovered();
       } catch (error) {
         if (!this.running) break;
         const failure = error as Error;
@@ -259,7 +267,7 @@ export class StreamConsumer<T> {
           continue;
         }
         this.joined = this.joined && !isRedisUnavailableError(failure);
-        if (this.readFailures.isNew(failure)) this.logger.warn({ err: failure, stream, group }, 'stream read failed; retrying');
+        this.readFailures.failed(failure);
         // The stream's node may have changed (failover, resharding): find its owner again.
         if (isSlotRedirectError(failure) || isRedisUnavailableError(failure)) await blocking.recover();
         await sleep(retryMs);

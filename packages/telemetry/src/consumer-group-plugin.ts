@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
-import { RepeatedFailureFilter } from '@skyway/redis-connection';
+import { RedisFailureLog, clientAddress } from '@skyway/redis-connection';
 import type { Cluster } from 'ioredis';
 import type Redis from 'ioredis';
 import { consumerGroupSampler, type ConsumerGroupTarget } from './metrics/consumer-group';
@@ -13,15 +13,19 @@ export interface ConsumerGroupMetricsOptions {
 
 /** Samples the targets' consumer-group lag and pending entries into `app.metricsRegistry` while the app runs. */
 const consumerGroupMetrics: FastifyPluginAsync<ConsumerGroupMetricsOptions> = async (app, options) => {
-  const failures = new RepeatedFailureFilter();
+  const failures = new RedisFailureLog({
+    logger: app.log,
+    failure: 'consumer group metrics sample failed',
+    recovery: 'consumer group metrics sampled again',
+    server: () => clientAddress(options.redis),
+  });
   const sampler = consumerGroupSampler({
     registry: app.metricsRegistry,
     redis: options.redis,
     targets: options.targets,
     ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
-    onError: (error) => {
-      if (failures.isNew(error)) app.log.warn({ err: error }, 'consumer group metrics sample failed');
-    },
+    onError: (error) => failures.failed(error),
+    onSampled: () => void failures.recovered(),
   });
   app.addHook('onReady', async () => sampler.start());
   app.addHook('onClose', async () => sampler.stop());

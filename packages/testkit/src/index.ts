@@ -10,5 +10,6 @@ export * from './service-process-suite';
 export * from './sse-client';
 export * from './telemetry-capture';
 export { freePort, isRedisServerInstalled, startRedisServer, type RedisServer, type RedisServerOptions } from '@skyway/local-redis';
+export * from './refusing-redis';
 export * from './cluster';
 export * from './search-streams';

@@ -14,6 +14,12 @@ export const CHILD_GRACE_MS = 12_000;
 export const READY_TIMEOUT_MS = 60_000;
 /** How often the launcher checks that whoever started it (`pnpm start`) is still there. */
 export const PARENT_CHECK_MS = 500;
+/**
+ * Under `pnpm start` one Ctrl-C arrives twice: the terminal signals the whole foreground group and
+ * pnpm passes its own SIGINT on to the script. A repeat this soon is that same keypress, not a
+ * second Ctrl-C asking to kill everything now.
+ */
+export const SAME_SIGNAL_MS = 1_000;
 
 export const HOW_TO_GET_REDIS =
   'install Redis (Debian/Ubuntu: apt-get install -y redis-server; macOS: brew install redis) so a private one can be started, ' +
@@ -36,7 +42,7 @@ type StopReason =
 export interface Launcher {
   /** Runs until a stop is requested or an app exits; resolves to the process exit code. */
   run(): Promise<number>;
-  /** First call: stop everything in order. A second call: kill the apps now. */
+  /** First call: stop everything in order. A second call (past {@link SAME_SIGNAL_MS}): kill the apps now. */
   requestStop(signal: NodeJS.Signals): void;
 }
 
@@ -51,6 +57,7 @@ interface ProvidedRedis extends RedisPlan {
 export function createLauncher(config: LauncherConfig, io: LauncherIo, repoRoot: string): Launcher {
   const children: ServiceProcess[] = [];
   let reason: StopReason | undefined;
+  let firstSignalAt: { readonly signal: NodeJS.Signals; readonly ms: number } | undefined;
   let resolveStop: (reason: StopReason) => void = () => undefined;
   const stopRequested = new Promise<StopReason>((resolve) => (resolveStop = resolve));
   const stop = (next: StopReason): void => {
@@ -194,7 +201,12 @@ export function createLauncher(config: LauncherConfig, io: LauncherIo, repoRoot:
   return {
     run,
     requestStop(signal) {
-      if (!reason) return stop({ kind: 'signal', signal });
+      const now = io.now().getTime();
+      if (!reason) {
+        firstSignalAt = { signal, ms: now };
+        return stop({ kind: 'signal', signal });
+      }
+      if (firstSignalAt?.signal === signal && now - firstSignalAt.ms < SAME_SIGNAL_MS) return;
       io.print(`[launcher] ${signal} again: killing every service now`);
       children.forEach((child) => child.kill());
     },

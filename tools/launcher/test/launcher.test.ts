@@ -19,8 +19,10 @@ async function launch(env: Record<string, string>, command = [process.execPath, 
   const ports = [await freePort(), await freePort(), await freePort()];
   const [file, ...args] = command as [string, ...string[]];
   const launcher = spawnCaptured(file, args, {
+    cwd: repoRoot(),
     env: {
       PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
       MAIN_SERVICE_PORT: String(ports[0]),
       PROVIDER_SERVICE_PORT: String(ports[1]),
       MOCK_SUPPLIER_PORT: String(ports[2]),
@@ -131,6 +133,22 @@ describe('pnpm start launcher', () => {
     for (const port of run.ports) expect(await answersHttp(`http://127.0.0.1:${port}/health/live`)).toBe(false);
     expect(run.output()).toContain('[launcher] private redis-server stopped');
   }, 60_000);
+
+  it('`pnpm start` exits 0 after a Ctrl-C that stopped every service cleanly (SIGINT to its process group, as a terminal sends it)', async () => {
+    // setsid: pnpm, the launcher and its apps in a group of their own, like a terminal's foreground job.
+    const run = await launch({ REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: uniqueKeyPrefix('launcher') }, ['setsid', 'pnpm', 'start']);
+    try {
+      await waitFor('the banner', () => run.output().includes('Skyway is running'), run, 60_000);
+    } catch (error) {
+      process.kill(-run.pid, 'SIGKILL');
+      throw error;
+    }
+    // pnpm gets it and passes it on to the launcher, which gets it from the terminal too: one Ctrl-C.
+    process.kill(-run.pid, 'SIGINT');
+    expect([await run.exited, run.output()]).toEqual([0, expect.stringContaining('[launcher] main-service stopped (code 0)')]);
+    expect(run.output()).not.toMatch(/killing every service now|ELIFECYCLE/);
+    for (const port of run.ports) expect(await answersHttp(`http://127.0.0.1:${port}/health/live`)).toBe(false);
+  }, 90_000);
 
   it('stops every service when the process that started it dies without passing a signal on (as pnpm does)', async () => {
     // `; true` keeps sh from exec-ing node, so the launcher is sh's child, like under `pnpm start`.

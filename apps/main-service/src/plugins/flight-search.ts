@@ -1,4 +1,4 @@
-import { NodeBoundConnection, RepeatedFailureFilter, waitForReady } from '@skyway/redis-connection';
+import { NodeBoundConnection, RedisFailureLog, clientAddress, logConnectionFailures, waitForReady } from '@skyway/redis-connection';
 import {
   isOverdue,
   searchResultCodec,
@@ -77,14 +77,17 @@ const flightSearch: FastifyPluginAsync<FlightSearchOptions> = async (app, { stor
     return (await store.change(searchId, { kind: 'deadline' }, { now: app.now() }))?.state ?? null;
   }
 
+  // One log for the checks of every search: an outage fails them all for the same cause.
+  const deadlineFailures = new RedisFailureLog({ logger: log, failure: 'deadline checks failed; retrying', recovery: 'deadline checks recovered', server: () => clientAddress(app.redis) });
   async function enforceDeadline(searchId: string): Promise<void> {
     try {
       const state = await currentSearchState(searchId);
+      deadlineFailures.recovered();
       if (state === null) fanout.endLost(searchId);
       else if (state.status === 'processing') fanout.watchDeadline(searchId, state.deadline_at);
       else fanout.publish(searchView(state));
     } catch (error) {
-      log.warn({ err: error, search_id: searchId }, 'deadline check failed; retrying');
+      deadlineFailures.failed(error);
       fanout.watchDeadline(searchId, app.now().getTime() + DEADLINE_RETRY_MS);
     }
   }
@@ -95,7 +98,6 @@ const flightSearch: FastifyPluginAsync<FlightSearchOptions> = async (app, { stor
     ...(observer ? { observer } : {}),
   });
 
-  const readerFailures = new RepeatedFailureFilter();
   const onEntries = (entries: ReadonlyArray<[id: string, fields: string[]]>): void => {
       for (const [id, fields] of entries) {
         // Every replica reads every result, so each measures every search, watched here or not.
@@ -114,10 +116,10 @@ const flightSearch: FastifyPluginAsync<FlightSearchOptions> = async (app, { stor
       new ResultStreamReader({
         blocking: new NodeBoundConnection(app.redisTopology, partition.results, {
           connectionName: 'main-service:results-reader',
-          onError: (error) => {
-            if (readerFailures.isNew(error)) log.warn({ err: error }, 'redis reader connection error');
+          onConnection: (client) => {
+            connections.watch(client);
+            logConnectionFailures(client, { logger: log, failure: 'redis reader connection error', recovery: 'redis reader connection recovered', fields: { stream: partition.results } });
           },
-          onConnection: (client) => connections.watch(client),
         }),
         stream: partition.results,
         logger: log,

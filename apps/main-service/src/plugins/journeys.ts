@@ -1,9 +1,10 @@
 import type { NewJourney } from '@skyway/contracts';
 import { JourneyChangeFeed, JourneyStore, type JourneyStoreObserver, type JourneyStoreOptions } from '@skyway/journey-store';
-import { RepeatedFailureFilter, waitForReady } from '@skyway/redis-connection';
+import { RedisFailureLog, clientAddress, waitForReady } from '@skyway/redis-connection';
 import { journeyStoreMetrics, redisConnectionMetrics } from '@skyway/telemetry';
-import type { FastifyBaseLogger, FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
+import type Redis from 'ioredis';
 import type { MainServiceConfig } from '../config';
 import { seedJourneys } from '../journeys/seed';
 
@@ -27,14 +28,6 @@ const SEED_AUTHOR = { actor: 'seed' } as const;
 /** A seed attempt that failed (Redis down at start) is retried this much later. */
 const SEED_RETRY_MS = 2_000;
 
-/** Logs each distinct connection error once, not once per reconnect attempt. */
-function connectionErrorLogger(log: FastifyBaseLogger, what: string): (error: Error) => void {
-  const failures = new RepeatedFailureFilter();
-  return (error) => {
-    if (failures.isNew(error)) log.warn({ err: error }, `${what} error`);
-  };
-}
-
 /**
  * Journey storage for the routes: the store (optimistic updates with group commit on pooled
  * connections, metrics attached), the change feed (one blocking reader per process, fanning out
@@ -45,7 +38,12 @@ const journeys: FastifyPluginAsync<JourneysOptions> = async (app, { config, stor
   const seed = seedJourneys(config.seedJourneys);
   const metrics = journeyStoreMetrics(app.metricsRegistry);
   const connections = redisConnectionMetrics(app.metricsRegistry);
-  const logConnectionError = connectionErrorLogger(log, 'journey connection');
+  // The transaction connections and the change feed's reader share one log: one outage, one line per cause.
+  const connectionFailures = new RedisFailureLog({ logger: log, failure: 'journey connection error', recovery: 'journey connection recovered', server: () => clientAddress(app.redis) });
+  const watchConnection = (connection: Redis): void => {
+    connections.watch(connection);
+    connection.on('ready', () => connectionFailures.recovered());
+  };
   const observer: JourneyStoreObserver = {
     ...metrics,
     onExhausted(journeyId, attempts) {
@@ -54,21 +52,21 @@ const journeys: FastifyPluginAsync<JourneysOptions> = async (app, { config, stor
     },
     onConnectionError(error) {
       metrics.onConnectionError(error);
-      logConnectionError(error);
+      connectionFailures.failed(error);
     },
   };
   const store = new JourneyStore(app.redisTopology, {
     keyPrefix: config.redisKeyPrefix,
     connectionName: 'main-service:journey-tx',
     observer,
-    onConnection: (connection) => connections.watch(connection),
+    onConnection: watchConnection,
     ...storeOptions,
   });
   const feed = new JourneyChangeFeed({
     keys: store.keys,
     topology: app.redisTopology,
     connectionName: 'main-service:journey-feed',
-    onConnection: (connection) => connections.watch(connection),
+    onConnection: watchConnection,
     onError: observer.onConnectionError,
   });
   app.decorate('journeyStore', store);
@@ -76,6 +74,8 @@ const journeys: FastifyPluginAsync<JourneysOptions> = async (app, { config, stor
 
   let seedRetry: NodeJS.Timeout | undefined;
   let closing = false;
+  // Its recovery line is `seed journeys loaded`: the retries end there.
+  const seedFailures = new RedisFailureLog({ logger: log, failure: `seeding journeys failed; retrying every ${SEED_RETRY_MS} ms`, server: () => clientAddress(app.redis) });
   async function loadSeed(journeysToSeed: readonly NewJourney[]): Promise<void> {
     try {
       const outcomes = await Promise.all(journeysToSeed.map((journey) => store.create(journey, SEED_AUTHOR)));
@@ -83,7 +83,7 @@ const journeys: FastifyPluginAsync<JourneysOptions> = async (app, { config, stor
       log.info({ created, existing: outcomes.length - created }, 'seed journeys loaded');
     } catch (error) {
       if (closing) return;
-      log.warn({ err: error }, `seeding journeys failed; retrying in ${SEED_RETRY_MS} ms`);
+      seedFailures.failed(error);
       seedRetry = setTimeout(() => void loadSeed(journeysToSeed), SEED_RETRY_MS);
       seedRetry.unref();
     }

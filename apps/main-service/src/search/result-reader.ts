@@ -1,4 +1,4 @@
-import { RepeatedFailureFilter, isRedisUnavailableError, isSlotRedirectError, type NodeBoundConnection } from '@skyway/redis-connection';
+import { RedisFailureLog, isRedisUnavailableError, isSlotRedirectError, nodeAddress, type NodeBoundConnection } from '@skyway/redis-connection';
 
 /** The subset of a pino logger the reader writes to. */
 export interface ReaderLogger {
@@ -60,7 +60,13 @@ export class ResultStreamReader {
   private async run(): Promise<void> {
     const { blocking, stream, logger } = this.options;
     let retryMs = RETRY_MIN_MS;
-    const failures = new RepeatedFailureFilter();
+    const failures = new RedisFailureLog({
+      logger,
+      failure: 'results stream read failed; retrying',
+      recovery: 'results stream read recovered',
+      fields: { stream },
+      server: () => nodeAddress(blocking.address),
+    });
     while (this.running) {
       try {
         const connection = await blocking.connection();
@@ -77,10 +83,10 @@ export class ResultStreamReader {
           this.options.onEntries(entries);
         }
         retryMs = RETRY_MIN_MS;
-        failures.reset();
+        failures.recovered();
       } catch (error) {
         if (!this.running) break;
-        if (failures.isNew(error as Error)) logger.warn({ err: error, stream }, 'results stream read failed; retrying');
+        failures.failed(error);
         // The stream's node may have changed (failover, resharding): find its owner again.
         if (isSlotRedirectError(error) || isRedisUnavailableError(error)) await blocking.recover();
         await sleep(retryMs);

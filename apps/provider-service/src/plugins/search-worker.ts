@@ -1,5 +1,5 @@
 import { PROVIDER_GROUP, SearchRequestedMessage, STREAMS, createStreamCodec } from '@skyway/contracts';
-import { NodeBoundConnection, RepeatedFailureFilter, waitForReady } from '@skyway/redis-connection';
+import { NodeBoundConnection, logConnectionFailures, waitForReady } from '@skyway/redis-connection';
 import { SearchStore } from '@skyway/search-state';
 import { DEFAULT_SHUTDOWN_DEADLINE_MS } from '@skyway/service-runtime';
 import { ConcurrencyLimit, StreamConsumer, type StreamConsumerObserver } from '@skyway/stream-consumer';
@@ -55,7 +55,6 @@ function requestLogFields(fields: readonly string[]): { search_id?: string; trac
 const searchWorker: FastifyPluginAsync<SearchWorkerOptions> = async (app, { config, now, observer }) => {
   const log = app.log.child({ component: 'search-worker' });
   const connections = redisConnectionMetrics(app.metricsRegistry);
-  const readerFailures = new RepeatedFailureFilter();
   const store = new SearchStore({
     topology: app.redisTopology,
     keys: app.redisKeys,
@@ -78,10 +77,10 @@ const searchWorker: FastifyPluginAsync<SearchWorkerOptions> = async (app, { conf
     (partition) =>
       new NodeBoundConnection(app.redisTopology, partition.requested, {
         connectionName: 'provider-service:requests-reader',
-        onError: (error) => {
-          if (readerFailures.isNew(error)) log.warn({ err: error }, 'redis reader connection error');
+        onConnection: (client) => {
+          connections.watch(client);
+          logConnectionFailures(client, { logger: log, failure: 'redis reader connection error', recovery: 'redis reader connection recovered', fields: { stream: partition.requested } });
         },
-        onConnection: (client) => connections.watch(client),
       }),
   );
   const consumers = app.redisKeys.searchPartitions.map(

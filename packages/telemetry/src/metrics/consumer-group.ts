@@ -22,6 +22,8 @@ export interface ConsumerGroupSamplerOptions {
   readonly intervalMs?: number;
   /** A sample failed on a ready connection (the series are dropped until the next success). */
   readonly onError?: (error: Error) => void;
+  /** A target was sampled (after failures: the sampler works again). */
+  readonly onSampled?: () => void;
 }
 
 export interface ConsumerGroupSampler {
@@ -132,6 +134,7 @@ export function consumerGroupSampler(options: ConsumerGroupSamplerOptions): Cons
       metrics.consumers.set(labels, Number(info.consumers));
       if (typeof info.lag === 'number') metrics.lag.set(labels, info.lag);
       else metrics.lag.remove(labels);
+      options.onSampled?.();
     } catch (error) {
       drop(labels);
       metrics.failures.inc({ sampler: 'consumer_group' });

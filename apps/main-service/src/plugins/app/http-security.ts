@@ -6,6 +6,8 @@ import fp from 'fastify-plugin';
 export interface HttpSecurityOptions {
   /** Origins of the frontends allowed to call the API from a browser; empty = same origin only. */
   readonly corsOrigins: readonly string[];
+  /** Strict-Transport-Security max-age in seconds; 0 = no header. */
+  readonly hstsMaxAgeS: number;
 }
 
 /** Request headers a cross-origin frontend may send (beyond the CORS-safelisted ones). */
@@ -18,16 +20,19 @@ const EXPOSED_HEADERS = ['Location', 'ETag', 'Retry-After', 'traceresponse', 'X-
  *
  * helmet's defaults suit what main-service serves: a same-origin page whose scripts, styles and
  * EventSource connections are its own files and URLs (`default-src 'self'`, no inline scripts),
- * SSE and JSON. One change: `upgrade-insecure-requests` is dropped, because the service is served
- * over plain HTTP in development and compose (TLS, and with it HSTS, belongs to the proxy in front),
- * and that directive would send the page's own requests to an https:// port that does not exist.
+ * SSE and JSON. Two changes, because the service is served over plain HTTP in development and
+ * compose (TLS, and with it HSTS, belongs to the proxy in front): `upgrade-insecure-requests` is
+ * dropped, as it would send the page's own requests to an https:// port that does not exist, and
+ * Strict-Transport-Security is sent only when configured (`HSTS_MAX_AGE_S`: a deployment reached
+ * only over HTTPS whose proxy does not add it), as it is a promise about HTTPS this process cannot make.
  *
  * CORS allows exactly the configured origins (no wildcard, no credentials: journey writes carry a
  * bearer token, not a cookie), the headers the API reads, and exposes the headers clients need.
  */
-const httpSecurity: FastifyPluginAsync<HttpSecurityOptions> = async (app, { corsOrigins }) => {
+const httpSecurity: FastifyPluginAsync<HttpSecurityOptions> = async (app, { corsOrigins, hstsMaxAgeS }) => {
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+    strictTransportSecurity: hstsMaxAgeS > 0 ? { maxAge: hstsMaxAgeS } : false,
   });
   await app.register(fastifyCors, {
     origin: [...corsOrigins],

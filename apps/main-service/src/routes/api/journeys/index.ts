@@ -19,6 +19,7 @@ import type { ChangeAuthor, UpdateOptions, UpdateOutcome } from '@skyway/journey
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fresh from 'fresh';
 import { sendJourneyError, setJourneyErrorHandler } from './error-handler';
+import journeysStream from './journeys-stream';
 import journeyStream from './stream';
 
 const JourneyParams = Type.Object({ journeyId: JourneyId }, { additionalProperties: false });
@@ -282,6 +283,7 @@ const journeysRoutes: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   await app.register(journeyStream);
+  await app.register(journeysStream);
 };
 
 export default journeysRoutes;

@@ -1,12 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { ErrorEnvelope, JourneyErrorBody, JourneyId } from '@skyway/contracts';
-import { sseConnectionMetrics } from '@skyway/telemetry';
-import type { FastifyReply } from 'fastify';
+import { JourneyId } from '@skyway/contracts';
 import { sendJourneyError } from './error-handler';
-
-/** A viewer whose socket buffers more than this is too slow to keep: it is dropped and may reconnect. */
-export const MAX_JOURNEY_SSE_BUFFERED_BYTES = 256 * 1024;
+import { journeyEventStreams, journeyStreamResponses } from './journey-sse';
 
 /**
  * `GET /api/journeys/{journeyId}/stream` (SSE): event `journey` with the journey now, then one
@@ -20,11 +16,7 @@ export const MAX_JOURNEY_SSE_BUFFERED_BYTES = 256 * 1024;
  * subscription; on shutdown every stream is ended first so the server can close.
  */
 const journeyStream: FastifyPluginAsyncTypebox = async (app) => {
-  const open = new Set<FastifyReply>();
-  const connections = sseConnectionMetrics(app.metricsRegistry).stream('journey');
-  app.addHook('preClose', async () => {
-    for (const reply of open) reply.sse.close();
-  });
+  const openStream = journeyEventStreams(app);
 
   app.get(
     '/api/journeys/:journeyId/stream',
@@ -39,30 +31,7 @@ const journeyStream: FastifyPluginAsyncTypebox = async (app) => {
         security: [{ bearerAuth: ['journeys:read'] }, { streamTicket: [] }],
         params: Type.Object({ journeyId: JourneyId }, { additionalProperties: false }),
         querystring: Type.Object({ ticket: Type.Optional(Type.String({ description: 'A single-use stream ticket' })) }),
-        response: {
-          200: {
-            description: 'An event stream: event `journey` (the journey now), then one event `change` per committed change; `id:` is the version',
-            // A string, as OpenAPI 3.1 tools read an event stream; the payloads are components it links to.
-            content: {
-              'text/event-stream': {
-                schema: Type.String({
-                  description:
-                    '`event: journey` frames carry a [Journey](#/components/schemas/Journey), ' +
-                    '`event: change` frames a [JourneyChangeEvent](#/components/schemas/JourneyChangeEvent) (JSON)',
-                }),
-              },
-            },
-          },
-          400: JourneyErrorBody,
-          401: JourneyErrorBody,
-          403: JourneyErrorBody,
-          404: JourneyErrorBody,
-          406: JourneyErrorBody,
-          // A path parameter past the router's length limit is refused before the route, in the app-wide envelope.
-          414: ErrorEnvelope,
-          429: JourneyErrorBody,
-          503: JourneyErrorBody,
-        },
+        response: journeyStreamResponses('An event stream: event `journey` (the journey now), then one event `change` per committed change; `id:` is the version'),
       },
     },
     async (request, reply) => {
@@ -70,34 +39,16 @@ const journeyStream: FastifyPluginAsyncTypebox = async (app) => {
       const snapshot = await app.journeyStore.snapshot(journeyId);
       if (snapshot === null) return sendJourneyError(reply, 404, { message: `Journey ${journeyId} not found` });
 
-      const closed = connections.onOpen();
-      open.add(reply);
-      let unsubscribe: () => void = () => undefined;
-      const release = (): void => {
-        unsubscribe();
-        open.delete(reply);
-        closed();
-      };
-      reply.sse.keepAlive();
-      reply.sse.onClose(release);
-      const send = (id: number, event: string, data: unknown): void => {
-        if (!reply.sse.isConnected) return;
-        void reply.sse.send({ id: String(id), event, data }).catch(() => undefined);
-        if (reply.raw.writableLength > MAX_JOURNEY_SSE_BUFFERED_BYTES) {
-          request.log.warn({ buffered: reply.raw.writableLength }, 'journey SSE client too slow; disconnecting it');
-          reply.raw.destroy();
-        }
-      };
-
-      send(snapshot.journey.version, 'journey', snapshot.journey);
-      unsubscribe = app.journeyFeed.subscribe(journeyId, { version: snapshot.journey.version, streamPosition: snapshot.streamPosition }, (event) => {
-        if (event.kind === 'change') return send(event.event.version, 'change', event.event);
-        request.log.info({ reason: event.reason }, 'journey stream cannot continue without a gap; ending it so the client reconnects');
-        reply.sse.close();
-      });
-      // The client may have gone while the snapshot was read: then onClose has already run.
-      if (!reply.sse.isConnected || reply.raw.destroyed) release();
-      else request.log.info({ version: snapshot.journey.version }, 'journey stream opened');
+      const stream = openStream(request, reply);
+      stream.send('journey', snapshot.journey, snapshot.journey.version);
+      stream.onClose(
+        app.journeyFeed.subscribe(journeyId, { version: snapshot.journey.version, streamPosition: snapshot.streamPosition }, (event) => {
+          if (event.kind === 'change') return stream.send('change', event.event, event.event.version);
+          request.log.info({ reason: event.reason }, 'journey stream cannot continue without a gap; ending it so the client reconnects');
+          reply.sse.close();
+        }),
+      );
+      if (stream.settle()) request.log.info({ version: snapshot.journey.version }, 'journey stream opened');
     },
   );
 };
