@@ -28,7 +28,7 @@ describe('GET /api/journeys-stream?ids=… (several journeys on one SSE stream, 
     expect(changes.every((change) => change.event === 'change')).toBe(true);
     expect(changes.filter(({ data }) => data.journeyId === 'JRN-A').map(({ data }) => data.version)).toEqual([2, 3]);
     expect(changes.filter(({ data }) => data.journeyId === 'JRN-C').map(({ data }) => [data.version, data.changes])).toEqual([
-      [2, [{ type: 'journeyStatus', status: 'InProgress' }]],
+      [2, [{ type: 'journeyStatus', status: 'InProgress', previousStatus: 'Confirmed' }]],
     ]);
     expect(changes.some(({ data }) => data.journeyId === 'JRN-B')).toBe(false);
   });

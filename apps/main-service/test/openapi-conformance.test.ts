@@ -397,6 +397,16 @@ describe('the OpenAPI document against real traffic: every operation, every stat
     check('GET /api/journeys/{journeyId}/stream', await send(base, `${journeyPath}/stream`, { headers: sse }));
     check('GET /api/journeys/{journeyId}/stream', await send(base, `${journeyPath}/stream`, { headers: { ...sse, ...writeOnly } }));
 
+    const boardPath = `/api/journeys-stream?ids=${exampleJourney.id}`;
+    const boardStream = await hold(base, boardPath, freshClient(), auth);
+    boardStream.close();
+    check('GET /api/journeys-stream', boardStream.exchange);
+    check('GET /api/journeys-stream', await send(base, '/api/journeys-stream?ids=not*an*id', { headers: { ...sse, ...auth } }));
+    check('GET /api/journeys-stream', await send(base, '/api/journeys-stream?ids=JRN-UNKNOWN', { headers: { ...sse, ...auth } }));
+    check('GET /api/journeys-stream', await send(base, boardPath, { headers: { accept: 'application/json', ...auth } }));
+    check('GET /api/journeys-stream', await send(base, boardPath, { headers: sse }));
+    check('GET /api/journeys-stream', await send(base, boardPath, { headers: { ...sse, ...writeOnly } }));
+
     check('GET /health/live', await send(base, '/health/live'));
     check('GET /health/ready', await send(base, '/health/ready'));
 
@@ -410,9 +420,11 @@ describe('the OpenAPI document against real traffic: every operation, every stat
     try {
       check('GET /api/flights/search/{search_id}/stream', await send(capped.base, searchStream, { headers: sse, localAddress: greedy }));
       check('GET /api/journeys/{journeyId}/stream', await send(capped.base, `${journeyPath}/stream`, { headers: { ...sse, ...auth }, localAddress: greedy }));
+      check('GET /api/journeys-stream', await send(capped.base, boardPath, { headers: { ...sse, ...auth }, localAddress: greedy }));
       held.push(await hold(capped.base, searchStream, freshClient()));
       check('GET /api/flights/search/{search_id}/stream', await send(capped.base, searchStream, { headers: sse }));
       check('GET /api/journeys/{journeyId}/stream', await send(capped.base, `${journeyPath}/stream`, { headers: { ...sse, ...auth } }));
+      check('GET /api/journeys-stream', await send(capped.base, boardPath, { headers: { ...sse, ...auth } }));
     } finally {
       held.forEach((stream) => stream.close());
     }
@@ -435,6 +447,7 @@ describe('the OpenAPI document against real traffic: every operation, every stat
     check('POST /api/journeys', await send(down.base, '/api/journeys', { method: 'POST', headers: { ...json, ...auth }, body: JSON.stringify({ ...exampleJourney, id: 'JRN-DOWN' }) }));
     for (const [operation, path, body] of writes) check(operation, await send(down.base, path, { method: 'PUT', headers: { ...json, ...auth }, body }));
     check('GET /api/journeys/{journeyId}/stream', await send(down.base, `${journeyPath}/stream`, { headers: { ...sse, ...auth } }));
+    check('GET /api/journeys-stream', await send(down.base, boardPath, { headers: { ...sse, ...auth } }));
     check('GET /health/ready', await send(down.base, '/health/ready'));
 
     // Every operation: a request that never finishes arriving is answered 408 by Node.

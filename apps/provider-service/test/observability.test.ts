@@ -1,4 +1,4 @@
-import { PROVIDER_GROUP, STREAMS } from '@skyway/contracts';
+import { PROVIDER_GROUP, STREAMS, redisKeys } from '@skyway/contracts';
 import { eventually, isolatedRedis, parsePrometheusText, sampleValue, type IsolatedRedis } from '@skyway/testkit';
 import { buildApp } from '../src/app';
 import { parseConfig } from '../src/config';
@@ -11,7 +11,9 @@ describe('provider-service metrics', () => {
   afterAll(() => redis.cleanup());
 
   it('serves Prometheus text at /metrics with request durations and the request consumer group sampled from Redis', async () => {
-    const key = redis.prefix + STREAMS.searchRequested;
+    // The entries sit in the first partition of the request stream; every partition is sampled, by label.
+    const [partition] = redisKeys(redis.prefix).searchPartitions;
+    const key = partition?.requested ?? '';
     // Three entries another consumer took and never acked.
     await redis.client.xadd(key, '*', 'n', '1');
     await redis.client.xadd(key, '*', 'n', '2');
@@ -24,7 +26,7 @@ describe('provider-service metrics', () => {
     try {
       await app.ready();
       expect((await app.inject('/health/live')).statusCode).toBe(200);
-      const group = { stream: STREAMS.searchRequested, group: PROVIDER_GROUP };
+      const group = { stream: STREAMS.searchRequested, group: PROVIDER_GROUP, partition: String(partition?.index) };
       const families = await eventually('the consumer group to be sampled', async () => {
         const scraped = parsePrometheusText((await app.inject('/metrics')).body);
         return sampleValue(scraped, 'skyway_consumer_group_pending', group) !== undefined && scraped;
