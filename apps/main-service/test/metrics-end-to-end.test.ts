@@ -111,7 +111,8 @@ describe('metrics of searches, dead letters and journey updates (real Redis; pro
         return delta(before, scraped, 'skyway_search_duration_seconds_count', { outcome: 'completed' }) === 1 && scraped;
       });
       expect(delta(before, after, 'skyway_search_duration_seconds_count', { outcome: 'failed' })).toBe(0);
-      expect(sampleValue(after, 'skyway_redis_connections_ready', { connection: 'main-service:results-reader' })).toBe(1);
+      // One blocking reader per partition of the result stream.
+      expect(sampleValue(after, 'skyway_redis_connections_ready', { connection: 'main-service:results-reader' })).toBe(keys.searchPartitions.length);
     }
     // The gauge drops when the socket closes; the request duration is recorded when the response completes.
     const streamRequest = { route: '/api/flights/search/:search_id/stream', status_code: '200' };
