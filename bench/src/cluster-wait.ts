@@ -11,6 +11,8 @@
 import { redisKeys } from '@skyway/contracts';
 import { startRedisCluster } from '@skyway/local-redis';
 import { TransactionPool, createRedisTopology, waitForReady } from '@skyway/redis-connection';
+import type { Cluster } from 'ioredis';
+import type Redis from 'ioredis';
 import { latencyHistogram, median, printTable, runBenchmark, writeResults } from './report';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -53,6 +55,17 @@ async function round(pool: TransactionPool, mode: Mode, prefix: string): Promise
   return { perSecond: COMMITS / seconds, p50: histogram.getValueAtPercentile(50) / 1_000, p99: histogram.getValueAtPercentile(99) / 1_000, unreplicated };
 }
 
+/** A new cluster's replicas are still syncing: WAIT would measure the initial sync, not replication. */
+async function replicasOnline(masters: readonly Redis[]): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (const master of masters) {
+    while (!/slave0:.*state=online/.test(await master.info('replication'))) {
+      if (Date.now() > deadline) throw new Error(`replica of ${master.options.host}:${master.options.port} not online after 30 s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const cluster = await startRedisCluster();
   const topology = createRedisTopology({ url: `redis://${cluster.nodes[0]?.address}`, clusterNodes: cluster.seeds.split(',') }, { connectionName: 'bench:wait' });
@@ -60,6 +73,7 @@ async function main(): Promise<void> {
   const runs: Record<Mode, Array<Awaited<ReturnType<typeof round>>>> = { 'no WAIT': [], 'WAIT 1': [] };
   try {
     await waitForReady(topology.commands, 10_000);
+    await replicasOnline((topology.commands as Cluster).nodes('master'));
     for (let r = 0; r < ROUNDS; r++) {
       // Alternating order, so neither mode always runs on a warmer machine.
       const order: Mode[] = r % 2 === 0 ? ['no WAIT', 'WAIT 1'] : ['WAIT 1', 'no WAIT'];
