@@ -33,6 +33,11 @@ export function createRedisClient(url: string, options: RedisClientOptions): Red
   return client;
 }
 
+/** Reconnect backoff: 50 ms doubling, capped at {@link REDIS_DEFAULTS.maxReconnectDelayMs}; it never gives up. */
+export function reconnectDelayMs(attempt: number): number {
+  return Math.min(50 * 2 ** Math.min(attempt, 10), REDIS_DEFAULTS.maxReconnectDelayMs);
+}
+
 /** The ioredis options of that policy, for a client of a single Redis or of one cluster node. */
 export function clientOptions(options: RedisClientOptions): RedisOptions {
   return {
@@ -40,7 +45,7 @@ export function clientOptions(options: RedisClientOptions): RedisOptions {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: REDIS_DEFAULTS.connectTimeoutMs,
-    retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), REDIS_DEFAULTS.maxReconnectDelayMs),
+    retryStrategy: reconnectDelayMs,
     ...(options.blocking ? {} : { commandTimeout: options.commandTimeoutMs ?? REDIS_DEFAULTS.commandTimeoutMs }),
   };
 }
@@ -91,14 +96,4 @@ export function isRedisUnavailableError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const code = (error as NodeJS.ErrnoException).code;
   return UNAVAILABLE_MESSAGES.some((text) => error.message.includes(text) || code === text);
-}
-
-/** PING with a timeout: the readiness probe. */
-export async function pingRedis(client: Redis | Cluster): Promise<boolean> {
-  if (client.status !== 'ready') return false;
-  try {
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  }
 }

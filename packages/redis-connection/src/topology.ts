@@ -1,6 +1,6 @@
 import { slotOf } from '@skyway/contracts';
 import Redis, { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
-import { REDIS_DEFAULTS, RedisUnavailableError, clientOptions, type RedisClientOptions } from './redis-client';
+import { REDIS_DEFAULTS, RedisUnavailableError, clientOptions, reconnectDelayMs, type RedisClientOptions } from './redis-client';
 
 /** The shared command client of a process: a single Redis, or ioredis's cluster client. */
 export type RedisCommands = Redis | Cluster;
@@ -141,7 +141,7 @@ class ClusterTopology implements RedisTopology {
       retryDelayOnFailover: 100,
       retryDelayOnClusterDown: 100,
       retryDelayOnTryAgain: 100,
-      clusterRetryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), REDIS_DEFAULTS.maxReconnectDelayMs),
+      clusterRetryStrategy: reconnectDelayMs,
       redisOptions: { ...redisOptions, ...this.nodeOptions },
     };
     this.commands = new Cluster(seeds.map(splitAddress), clusterOptions);
