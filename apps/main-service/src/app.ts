@@ -88,6 +88,7 @@ export async function buildApp(config: MainServiceConfig, deps: MainServiceDeps 
   await app.register(openApi);
   await app.register(fastifySse, { heartbeatInterval: deps.sseHeartbeatMs ?? SSE_HEARTBEAT_MS });
   await app.register(flightSearch, {
+    config,
     ...(deps.searchStore ? { store: deps.searchStore } : {}),
     ...(deps.searchFanoutObserver ? { observer: deps.searchFanoutObserver } : {}),
   });

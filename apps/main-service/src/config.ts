@@ -1,10 +1,23 @@
 import { Type } from '@sinclair/typebox';
+import type { ReplicaAcks } from '@skyway/redis-connection';
 import { ConfigError, commonConfig, commonEnv, parseEnv, searchPartitionsEnv, type CommonConfig } from '@skyway/service-runtime';
 
 export const MainServiceEnv = Type.Object({
   ...commonEnv(3000),
   ...searchPartitionsEnv(),
   SEARCH_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 30_000 }),
+  REDIS_WAIT_REPLICAS: Type.Integer({
+    minimum: 0,
+    maximum: 16,
+    default: 0,
+    description: 'Replicas that must hold a journey write or a new search (Redis WAIT) before the client gets its 2xx; 0 = answer once the master has it',
+  }),
+  REDIS_WAIT_TIMEOUT_MS: Type.Integer({
+    minimum: 10,
+    maximum: 10_000,
+    default: 1_000,
+    description: 'How long a write waits for REDIS_WAIT_REPLICAS before it is answered 503 (written, but not known to survive a failover)',
+  }),
   SEARCH_TTL_MS: Type.Integer({
     minimum: 1_000,
     maximum: 604_800_000,
@@ -44,6 +57,8 @@ export const MainServiceEnv = Type.Object({
 export interface MainServiceConfig extends CommonConfig {
   /** Partitions of the search streams (SEARCH_PARTITIONS): the same in every service. */
   readonly searchPartitions: number;
+  /** Replicas that must acknowledge a client's write before its 2xx (WAIT); 0 replicas = no WAIT. */
+  readonly replicaAcks: ReplicaAcks;
   /** A search not completed by then ends as `failed` with code SEARCH_TIMEOUT. */
   readonly searchTimeoutMs: number;
   /** How long a search's stored state lives; longer than the timeout. */
@@ -121,6 +136,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): MainServiceConfig {
   return {
     ...commonConfig(parsed),
     searchPartitions: parsed.SEARCH_PARTITIONS,
+    replicaAcks: { replicas: parsed.REDIS_WAIT_REPLICAS, timeoutMs: parsed.REDIS_WAIT_TIMEOUT_MS },
     searchTimeoutMs: parsed.SEARCH_TIMEOUT_MS,
     searchTtlMs: parsed.SEARCH_TTL_MS,
     journeyApiToken: parsed.JOURNEY_API_TOKEN,

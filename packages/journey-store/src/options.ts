@@ -1,3 +1,4 @@
+import { NO_REPLICA_ACKS, type ReplicaAcks } from '@skyway/redis-connection';
 import type Redis from 'ioredis';
 import type { JourneyStoreObserver } from './observer';
 
@@ -43,6 +44,11 @@ export interface JourneyStoreSettings {
   changeStreamMaxLen: number;
   /** Approximate length each partition's change feed is trimmed to: it only needs to outlast a live reader's lag. */
   changeFeedMaxLen: number;
+  /**
+   * `optimistic` strategy: replicas that must hold a commit (WAIT on the committing connection)
+   * before its updates are answered as committed; otherwise they are rejected as Redis unavailable.
+   */
+  replicaAcks: ReplicaAcks;
   /** `lock` strategy: how long a lock lives if its holder dies. */
   lockTtlMs: number;
   /** `naive` strategy: the original's artificial pause between read and write, widening the race. */
@@ -61,6 +67,7 @@ export const JOURNEY_STORE_DEFAULTS: Readonly<JourneyStoreSettings> = {
   poolIdleTimeoutMs: 30_000,
   changeStreamMaxLen: 1_000,
   changeFeedMaxLen: 10_000,
+  replicaAcks: NO_REPLICA_ACKS,
   lockTtlMs: 2_000,
   naiveDelayMs: 0,
 };

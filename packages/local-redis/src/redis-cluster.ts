@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { freePort } from './ports';
+import { freePort, isPortFree } from './ports';
 
 export interface RedisClusterOptions {
   /** Masters; each gets `replicasPerMaster` replicas. */
@@ -15,13 +15,27 @@ export interface RedisClusterOptions {
   readonly killOnExit?: boolean;
   /** Run the nodes in their own process group (the launcher stops them after the apps). */
   readonly ownProcessGroup?: boolean;
+  /** Turn on each node's append-only file with this fsync policy, so a node killed and restarted keeps its data. */
+  readonly appendfsync?: 'always' | 'everysec';
 }
 
 export interface RedisClusterNode {
   readonly port: number;
   readonly address: string;
-  readonly pid: number;
   readonly dir: string;
+}
+
+/** One node as `CLUSTER NODES` describes it. */
+export interface ClusterNodeState {
+  readonly id: string;
+  readonly address: string;
+  readonly role: 'master' | 'replica';
+  /** A replica's master; undefined for a master. */
+  readonly masterId: string | undefined;
+  /** Slot ranges served (masters), inclusive. */
+  readonly slots: ReadonlyArray<readonly [number, number]>;
+  /** Flagged `fail` or `fail?` by the node asked. */
+  readonly failing: boolean;
 }
 
 /** A private Redis Cluster of `redis-server --cluster-enabled yes` processes on loopback. */
@@ -29,6 +43,14 @@ export interface RedisCluster {
   readonly nodes: readonly RedisClusterNode[];
   /** `127.0.0.1:port,…`: the value for `REDIS_CLUSTER_NODES`. */
   readonly seeds: string;
+  /** The cluster as a running node sees it now (`CLUSTER NODES`). */
+  state(): Promise<ClusterNodeState[]>;
+  /** The master serving `slot` now. */
+  masterOf(slot: number): Promise<ClusterNodeState>;
+  /** Signals one node (SIGKILL: a crash) and waits for its exit; its directory is kept for {@link restart}. */
+  kill(address: string, signal?: NodeJS.Signals): Promise<void>;
+  /** Starts a killed node again on its port and directory: it rejoins with its node id (and its AOF, if any). */
+  restart(address: string): Promise<void>;
   /** SIGTERMs every node and removes their directories. */
   stop(): Promise<void>;
 }
@@ -51,25 +73,59 @@ function run(command: string, args: readonly string[]): Promise<string> {
   });
 }
 
+/** A node process ended: waiting for it is pointless. */
+class NodeExitedError extends Error {}
+
 async function waitUntil(description: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (await check().catch(() => false)) return;
+    const passed = await check().catch((error: unknown) => {
+      if (error instanceof NodeExitedError) throw error;
+      return false;
+    });
+    if (passed) return;
     if (Date.now() > deadline) throw new Error(`local Redis Cluster: ${description} not within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
-async function clusterInfo(port: number): Promise<string> {
+async function clusterCommand(port: number, subcommand: 'INFO' | 'NODES'): Promise<string> {
   const client = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  // Not listening yet is expected while the node starts: the caller polls.
+  // Not listening yet (or killed) is expected: the callers poll or try the next node.
   client.on('error', () => undefined);
   try {
     await client.connect();
-    return (await client.cluster('INFO')) as string;
+    return (await client.call('CLUSTER', subcommand)) as string;
   } finally {
     client.disconnect();
   }
+}
+
+const clusterInfo = (port: number): Promise<string> => clusterCommand(port, 'INFO');
+
+/** `<id> <ip:port@bus> <flags> <master> <ping> <pong> <epoch> <link> <slot>…` per line. */
+function parseClusterNodes(text: string): ClusterNodeState[] {
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [id = '', endpoint = '', flags = '', master = '-', , , , , ...slotFields] = line.trim().split(' ');
+      const flagList = flags.split(',');
+      return {
+        id,
+        address: endpoint.split('@')[0] as string,
+        role: flagList.includes('master') ? 'master' : 'replica',
+        masterId: master === '-' ? undefined : master,
+        // Ranges only: `[slot->-id]` / `[slot-<-id]` entries are migrations in progress.
+        slots: slotFields
+          .filter((field) => !field.startsWith('['))
+          .map((field) => {
+            const [from, to = from] = field.split('-').map(Number) as [number, number?];
+            return [from, to] as const;
+          }),
+        failing: flagList.includes('fail') || flagList.includes('fail?'),
+      };
+    });
 }
 
 /**
@@ -83,35 +139,57 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   const replicas = options.replicasPerMaster ?? REDIS_CLUSTER_DEFAULTS.replicasPerMaster;
   const nodeTimeoutMs = options.nodeTimeoutMs ?? REDIS_CLUSTER_DEFAULTS.nodeTimeoutMs;
   const count = masters * (1 + replicas);
-  const children: ChildProcess[] = [];
+  const children = new Map<string, ChildProcess>();
   const nodes: RedisClusterNode[] = [];
   const killAll = (): void => children.forEach((child) => child.kill('SIGKILL'));
   if (options.killOnExit ?? true) process.once('exit', killAll);
   const stop = async (): Promise<void> => {
     process.removeListener('exit', killAll);
     children.forEach((child) => child.kill('SIGTERM'));
-    await Promise.all(children.map(exited));
+    await Promise.all([...children.values()].map(exited));
     for (const node of nodes) rmSync(node.dir, { recursive: true, force: true });
+  };
+  const persistence = options.appendfsync ? ['--appendonly', 'yes', '--appendfsync', options.appendfsync] : ['--appendonly', 'no'];
+  // Without full coverage required, slots whose master and replicas are all down fail alone (CLUSTERDOWN); the others keep serving.
+  const spawnNode = (port: number, dir: string): ChildProcess =>
+    spawn(
+      'redis-server',
+      [
+        '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...persistence,
+        '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeoutMs),
+        '--cluster-require-full-coverage', 'no', '--daemonize', 'no',
+      ],
+      { stdio: 'ignore', detached: options.ownProcessGroup ?? false },
+    );
+  const nodeAt = (address: string): RedisClusterNode => {
+    const node = nodes.find((candidate) => candidate.address === address);
+    if (node === undefined) throw new Error(`local Redis Cluster: no node at ${address}`);
+    return node;
+  };
+  // A node that exited (e.g. its port was taken meanwhile) fails the wait at once, saying so.
+  const answering = async (node: RedisClusterNode): Promise<boolean> => {
+    const child = children.get(node.address);
+    if (child?.exitCode !== null && child?.exitCode !== undefined) throw new NodeExitedError(`local Redis Cluster: node ${node.address} exited with ${child.exitCode}`);
+    return (await clusterInfo(node.port)).length > 0;
+  };
+  const state = async (): Promise<ClusterNodeState[]> => {
+    for (const node of nodes) {
+      const text = await clusterCommand(node.port, 'NODES').catch(() => undefined);
+      if (text !== undefined) return parseClusterNodes(text);
+    }
+    throw new Error('local Redis Cluster: no node answers CLUSTER NODES');
   };
   try {
     for (let index = 0; index < count; index++) {
-      // Cluster bus port = port + 10000: pick ports whose bus port is below 65536.
+      // Cluster bus port = port + 10000: it must exist (below 65536) and be free too.
       let port = await freePort();
-      while (port > 55_000) port = await freePort();
+      while (port > 55_000 || !(await isPortFree(port + 10_000))) port = await freePort();
       const dir = mkdtempSync(join(tmpdir(), 'skyway-cluster-'));
-      const child = spawn(
-        'redis-server',
-        [
-          '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no',
-          '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(nodeTimeoutMs),
-          '--daemonize', 'no',
-        ],
-        { stdio: 'ignore', detached: options.ownProcessGroup ?? false },
-      );
-      children.push(child);
-      nodes.push({ port, address: `127.0.0.1:${port}`, pid: child.pid as number, dir });
+      const child = spawnNode(port, dir);
+      children.set(`127.0.0.1:${port}`, child);
+      nodes.push({ port, address: `127.0.0.1:${port}`, dir });
     }
-    await Promise.all(nodes.map((node) => waitUntil(`node ${node.address} answering`, 10_000, async () => (await clusterInfo(node.port)).length > 0)));
+    await Promise.all(nodes.map((node) => waitUntil(`node ${node.address} answering`, 20_000, () => answering(node))));
     await run('redis-cli', ['--cluster', 'create', ...nodes.map((node) => node.address), '--cluster-replicas', String(replicas), '--cluster-yes']);
     await Promise.all(
       nodes.map((node) =>
@@ -125,5 +203,27 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     await stop();
     throw error;
   }
-  return { nodes, seeds: nodes.map((node) => node.address).join(','), stop };
+  return {
+    nodes,
+    seeds: nodes.map((node) => node.address).join(','),
+    state,
+    async masterOf(slot) {
+      const master = (await state()).find((node) => node.role === 'master' && !node.failing && node.slots.some(([from, to]) => slot >= from && slot <= to));
+      if (master === undefined) throw new Error(`local Redis Cluster: no master serves slot ${slot}`);
+      return master;
+    },
+    async kill(address, signal = 'SIGKILL') {
+      const child = children.get(address);
+      if (child === undefined) throw new Error(`local Redis Cluster: no node at ${address}`);
+      child.kill(signal);
+      await exited(child);
+    },
+    async restart(address) {
+      const node = nodeAt(address);
+      const child = spawnNode(node.port, node.dir);
+      children.set(address, child);
+      await waitUntil(`node ${address} answering after a restart`, 20_000, () => answering(node));
+    },
+    stop,
+  };
 }

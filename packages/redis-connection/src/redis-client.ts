@@ -90,10 +90,25 @@ const UNAVAILABLE_MESSAGES = [
   'no Redis Cluster node known',
 ];
 
+/**
+ * The replies behind an error: an EXECABORT stands for the errors its queued commands got (e.g. a
+ * CLUSTERDOWN or a MOVED for the transaction's slot); any other error for itself.
+ */
+export function replyErrorsOf(error: Error): Error[] {
+  return error.message.startsWith('EXECABORT') ? ((error as { previousErrors?: Error[] }).previousErrors ?? []) : [error];
+}
+
+/** What an operator needs from a Redis error: the server's own reply (the one behind an EXECABORT), or the error's message. */
+export function redisFailureCause(error: Error): string {
+  return replyErrorsOf(error)[0]?.message ?? error.message;
+}
+
 /** True when an error means "Redis cannot be reached right now" (→ 503, retry later) rather than a bug or a bad command. */
 export function isRedisUnavailableError(error: unknown): boolean {
   if (error instanceof RedisUnavailableError) return true;
   if (!(error instanceof Error)) return false;
-  const code = (error as NodeJS.ErrnoException).code;
-  return UNAVAILABLE_MESSAGES.some((text) => error.message.includes(text) || code === text);
+  return replyErrorsOf(error).some((cause) => {
+    const code = (cause as NodeJS.ErrnoException).code;
+    return UNAVAILABLE_MESSAGES.some((text) => cause.message.includes(text) || code === text);
+  });
 }

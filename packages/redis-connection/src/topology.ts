@@ -1,6 +1,6 @@
 import { slotOf } from '@skyway/contracts';
 import Redis, { Cluster, type ClusterOptions, type RedisOptions } from 'ioredis';
-import { REDIS_DEFAULTS, RedisUnavailableError, clientOptions, reconnectDelayMs, type RedisClientOptions } from './redis-client';
+import { REDIS_DEFAULTS, RedisUnavailableError, clientOptions, reconnectDelayMs, replyErrorsOf, type RedisClientOptions } from './redis-client';
 
 /** The shared command client of a process: a single Redis, or ioredis's cluster client. */
 export type RedisCommands = Redis | Cluster;
@@ -203,6 +203,5 @@ const REDIRECT_REPLIES = ['MOVED', 'ASK', 'TRYAGAIN'];
  */
 export function isSlotRedirectError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  const reply = error.message.startsWith('EXECABORT') ? ((error as { previousErrors?: Error[] }).previousErrors ?? []) : [error];
-  return reply.some((cause) => REDIRECT_REPLIES.some((name) => cause.message.startsWith(`${name} `)));
+  return replyErrorsOf(error).some((cause) => REDIRECT_REPLIES.some((name) => cause.message.startsWith(`${name} `)));
 }

@@ -4,7 +4,16 @@ import {
   SearchResultMessage,
   type RedisKeys,
 } from '@skyway/contracts';
-import { RedisUnavailableError, TransactionPool, isSlotRedirectError, type RedisCommands, type RedisTopology } from '@skyway/redis-connection';
+import {
+  NO_REPLICA_ACKS,
+  RedisUnavailableError,
+  TransactionPool,
+  awaitReplicaAcks,
+  isSlotRedirectError,
+  type RedisCommands,
+  type RedisTopology,
+  type ReplicaAcks,
+} from '@skyway/redis-connection';
 import type { ChainableCommander } from 'ioredis';
 import type Redis from 'ioredis';
 import { applyChange, newSearch, searchView, type NewSearchOptions, type SearchChange, type SearchQuery, type SearchState, type Transition } from './state';
@@ -41,6 +50,8 @@ export interface SearchStoreOptions {
   readonly maxAttempts?: number;
   readonly requestsMaxLen?: number;
   readonly resultsMaxLen?: number;
+  /** Replicas that must hold a new search (WAIT) before {@link SearchStore.create} resolves; default none. */
+  readonly replicaAcks?: ReplicaAcks;
   readonly onConnectionError?: (error: Error) => void;
   /** Called with each pooled transaction connection as it is created (e.g. to watch it in metrics). */
   readonly onConnection?: (client: Redis) => void;
@@ -102,6 +113,7 @@ export class SearchStore {
   private readonly maxAttempts: number;
   private readonly requestsMaxLen: number;
   private readonly resultsMaxLen: number;
+  private readonly replicaAcks: ReplicaAcks;
   private readonly pool: TransactionPool;
 
   constructor(options: SearchStoreOptions) {
@@ -111,6 +123,7 @@ export class SearchStore {
     this.maxAttempts = options.maxAttempts ?? SEARCH_STORE_DEFAULTS.maxAttempts;
     this.requestsMaxLen = options.requestsMaxLen ?? SEARCH_STORE_DEFAULTS.requestsMaxLen;
     this.resultsMaxLen = options.resultsMaxLen ?? SEARCH_STORE_DEFAULTS.resultsMaxLen;
+    this.replicaAcks = options.replicaAcks ?? NO_REPLICA_ACKS;
     this.pool = new TransactionPool(options.topology, {
       connectionName: `${options.service}:search-transactions`,
       size: options.transactionConnections ?? SEARCH_STORE_DEFAULTS.transactionConnections,
@@ -120,7 +133,12 @@ export class SearchStore {
     });
   }
 
-  /** Stores a new search and publishes its request to `flight.search.requested`, atomically. */
+  /**
+   * Stores a new search and publishes its request to `flight.search.requested`, atomically, on a
+   * connection of its own to the partition's master (so `replicaAcks` can WAIT on it without
+   * holding up anyone else). A refused MULTI (the slot moved) wrote nothing and is sent again to
+   * the new owner.
+   */
   async create(query: SearchQuery, options: CreateSearchOptions): Promise<SearchState> {
     const state = newSearch(query, options);
     const request: SearchRequestedMessage = {
@@ -129,14 +147,30 @@ export class SearchStore {
       requested_at: state.created_at,
       ...options.trace,
     };
-    const replies = await this.commands
-      .multi()
-      .set(this.keys.search(state.search_id), JSON.stringify(state), 'PXAT', state.expires_at, 'NX')
-      .xadd(this.keys.searchPartitionOf(state.search_id).requested, 'MAXLEN', '~', this.requestsMaxLen, '*', ...requestCodec.encode(request))
-      .exec();
-    if (replies === null) throw new Error('search creation transaction was aborted');
-    assertExecOk(replies);
-    return state;
+    const key = this.keys.search(state.search_id);
+    for (let attempt = 1; ; attempt += 1) {
+      const client = await this.pool.acquire(key);
+      let reusable = false;
+      try {
+        const replies = await client
+          .multi()
+          .set(key, JSON.stringify(state), 'PXAT', state.expires_at, 'NX')
+          .xadd(this.keys.searchPartitionOf(state.search_id).requested, 'MAXLEN', '~', this.requestsMaxLen, '*', ...requestCodec.encode(request))
+          .exec();
+        reusable = true;
+        if (replies === null) throw new Error('search creation transaction was aborted');
+        assertExecOk(replies);
+        await awaitReplicaAcks(client, this.replicaAcks);
+        return state;
+      } catch (error) {
+        if (!isSlotRedirectError(error) || attempt >= this.maxAttempts) throw error;
+        await this.topology.refresh();
+      } finally {
+        if (reusable) await this.pool.release(client);
+        else await this.pool.destroy(client);
+      }
+      await sleep(Math.random() * Math.min(2 ** attempt, 50));
+    }
   }
 
   /** The stored state, or null when the search is unknown or expired. */

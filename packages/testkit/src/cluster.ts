@@ -22,11 +22,15 @@ export function singleTestTopology(): TestTopology {
   return { name: 'single Redis', url, clusterNodes: [], env: { REDIS_URL: url } };
 }
 
-export function clusterTestTopology(): TestTopology {
-  const clusterNodes = testClusterNodes();
+/** The cluster whose nodes are `clusterNodes` (e.g. a suite's own, to be broken on purpose). */
+export function clusterTopology(clusterNodes: readonly string[]): TestTopology {
   // REDIS_URL is not used for the host then; it carries credentials and TLS (none here).
   const url = `redis://${clusterNodes[0]}`;
   return { name: 'Redis Cluster', url, clusterNodes, env: { REDIS_URL: url, REDIS_CLUSTER_NODES: clusterNodes.join(',') } };
+}
+
+export function clusterTestTopology(): TestTopology {
+  return clusterTopology(testClusterNodes());
 }
 
 /** Both topologies, for `describe.each`: every suite that matters runs against a single Redis and a cluster. */

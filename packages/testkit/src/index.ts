@@ -1,6 +1,7 @@
 export * from './app-process';
 export * from './concurrently';
 export * from './eventually';
+export * from './fault-load';
 export * from './fixtures';
 export * from './isolation';
 export * from './processes-per-test';
@@ -9,7 +10,7 @@ export * from './provision';
 export * from './service-process-suite';
 export * from './sse-client';
 export * from './telemetry-capture';
-export { freePort, isRedisServerInstalled, startRedisServer, type RedisServer, type RedisServerOptions } from '@skyway/local-redis';
+export { freePort, isRedisServerInstalled, startRedisCluster, startRedisServer, type RedisCluster, type RedisServer, type RedisServerOptions } from '@skyway/local-redis';
 export * from './refusing-redis';
 export * from './cluster';
 export * from './search-streams';

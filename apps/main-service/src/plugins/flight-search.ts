@@ -9,6 +9,7 @@ import {
 import { redisConnectionMetrics, searchLatencyMetrics } from '@skyway/telemetry';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
+import type { MainServiceConfig } from '../config';
 import { ResultStreamReader } from '../search/result-reader';
 import { SearchFanout, type SearchFanoutObserver } from '../search/search-fanout';
 
@@ -25,6 +26,7 @@ declare module 'fastify' {
 }
 
 export interface FlightSearchOptions {
+  readonly config: MainServiceConfig;
   /** A store a test wants used instead of the default (it then owns closing it). */
   readonly store?: SearchStore;
   readonly observer?: SearchFanoutObserver;
@@ -57,7 +59,7 @@ function finishedSearchOf(fields: readonly string[]): { outcome: 'completed' | '
  * here both apply the `deadline` change, atomically, so with any number of replicas, and with no
  * provider running, exactly one `failed` is published and every viewer gets it.
  */
-const flightSearch: FastifyPluginAsync<FlightSearchOptions> = async (app, { store: givenStore, observer }) => {
+const flightSearch: FastifyPluginAsync<FlightSearchOptions> = async (app, { config, store: givenStore, observer }) => {
   const log = app.log.child({ component: 'flight-search' });
   const connections = redisConnectionMetrics(app.metricsRegistry);
   const searchLatency = searchLatencyMetrics(app.metricsRegistry);
@@ -67,7 +69,9 @@ const flightSearch: FastifyPluginAsync<FlightSearchOptions> = async (app, { stor
       topology: app.redisTopology,
       keys: app.redisKeys,
       service: 'main-service',
-      transactionConnections: 2,
+      // Every new search and every deadline change borrows one; WAIT holds it for a replica's round trip.
+      transactionConnections: 8,
+      replicaAcks: config.replicaAcks,
       onConnection: (client) => connections.watch(client),
     });
 

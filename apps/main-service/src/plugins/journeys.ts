@@ -60,6 +60,7 @@ const journeys: FastifyPluginAsync<JourneysOptions> = async (app, { config, stor
     connectionName: 'main-service:journey-tx',
     observer,
     onConnection: watchConnection,
+    replicaAcks: config.replicaAcks,
     ...storeOptions,
   });
   const feed = new JourneyChangeFeed({

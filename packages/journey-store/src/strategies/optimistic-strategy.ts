@@ -1,5 +1,5 @@
 import type { Journey, JourneyChangeEvent } from '@skyway/contracts';
-import { TransactionPool, isSlotRedirectError } from '@skyway/redis-connection';
+import { TransactionPool, awaitReplicaAcks, isSlotRedirectError } from '@skyway/redis-connection';
 import { performance } from 'node:perf_hooks';
 import { applyUpdate, changeEvent } from '../apply-update';
 import { fullJitterDelayMs, sleep } from '../backoff';
@@ -38,6 +38,7 @@ type AttemptResult = { readonly kind: 'settled'; readonly outcomes: UpdateOutcom
  * `maxAttempts` attempts or `deadlineMs` ends as `conflict-exhausted`. A Redis error rejects every
  * update of the batch with that error (the connection is discarded); since EXEC may or may not
  * have run when a connection drops, such a caller must treat the update as unknown and retry it.
+ * So does a commit that fewer replicas than `replicaAcks` acknowledged in time.
  */
 export class OptimisticStrategy implements UpdateStrategy {
   readonly name = 'optimistic' as const;
@@ -195,6 +196,7 @@ export class OptimisticStrategy implements UpdateStrategy {
       watchCleared = true; // EXEC clears the watch whether or not it ran the transaction
       if (committed === null) return { kind: 'conflict' };
       throwOnCommandError(committed);
+      await awaitReplicaAcks(connection, settings.replicaAcks);
       return { kind: 'settled', outcomes };
     } finally {
       if (watchCleared) await this.pool.release(connection);

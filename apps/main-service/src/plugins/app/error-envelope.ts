@@ -1,5 +1,5 @@
 import { toFieldError, type ErrorEnvelope, type FieldError } from '@skyway/contracts';
-import { isRedisUnavailableError } from '@skyway/redis-connection';
+import { isRedisUnavailableError, redisFailureCause } from '@skyway/redis-connection';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
@@ -57,7 +57,7 @@ const errorEnvelope: FastifyPluginAsync = async (app) => {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) return sendEnvelope(reply, 400, 'Invalid request', validationErrors(error));
     if (isRedisUnavailableError(error)) {
-      request.log.warn({ err: error }, 'redis unavailable');
+      request.log.warn({ err: error }, `redis unavailable: ${redisFailureCause(error)}`);
       reply.header('retry-after', String(REDIS_UNAVAILABLE_RETRY_AFTER_S));
       return sendEnvelope(reply, 503, 'Service temporarily unavailable: storage is unreachable, retry shortly');
     }
