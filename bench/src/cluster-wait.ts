@@ -1,18 +1,24 @@
 /**
- * What `WAIT 1` costs a journey commit on a Redis Cluster. Redis Cluster replicates asynchronously:
- * a commit acknowledged by a master that dies before its replica received it is lost on failover.
- * `WAIT numreplicas timeout` after EXEC makes the acknowledgement wait for a replica's copy.
+ * What `WAIT 1` costs a journey commit on a Redis Cluster, and what it buys. Redis Cluster
+ * replicates asynchronously: a commit acknowledged by a master that dies before its replica
+ * received it is lost on failover. `WAIT numreplicas timeout` after EXEC makes the acknowledgement
+ * wait for a replica's copy (`REDIS_WAIT_REPLICAS`).
  *
- * On a private local cluster (3 masters + 3 replicas), writers commit the journey transaction's
- * shape (MULTI: SET document + XADD change stream + XADD partition feed, EXEC) on dedicated
- * connections to the owning masters, with and without `WAIT 1 1000` after each EXEC, alternating
- * the two modes over rounds; it reports commits/s, p50/p99 and the ratio.
+ * Cost: on a private local cluster (3 masters + 3 replicas), writers commit the journey
+ * transaction's shape (MULTI: SET document + XADD change stream + XADD partition feed, EXEC) on
+ * dedicated connections to the owning masters, with and without `WAIT 1 1000` after each EXEC,
+ * alternating the two modes over rounds; it reports commits/s, p50/p99 and the ratio.
+ *
+ * Benefit: writers update journeys through the production `JourneyStore` (optimistic strategy,
+ * with and without `replicaAcks: 1`) on a fresh cluster; one master is SIGKILLed mid-load and its
+ * replica promoted; afterwards every acknowledged update is looked up in its journey's history.
+ * It reports the acknowledged updates lost per kill.
  */
-import { redisKeys } from '@skyway/contracts';
-import { startRedisCluster } from '@skyway/local-redis';
-import { TransactionPool, createRedisTopology, waitForReady } from '@skyway/redis-connection';
-import type { Cluster } from 'ioredis';
-import type Redis from 'ioredis';
+import { SEGMENT_STATUSES, redisKeys, type SegmentStatus } from '@skyway/contracts';
+import { JourneyStore } from '@skyway/journey-store';
+import { startRedisCluster, type RedisCluster } from '@skyway/local-redis';
+import { NO_REPLICA_ACKS, TransactionPool, createRedisTopology, waitForReady, type RedisTopology } from '@skyway/redis-connection';
+import { sampleJourney, segmentId } from '@skyway/testkit';
 import { latencyHistogram, median, printTable, runBenchmark, writeResults } from './report';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -55,25 +61,94 @@ async function round(pool: TransactionPool, mode: Mode, prefix: string): Promise
   return { perSecond: COMMITS / seconds, p50: histogram.getValueAtPercentile(50) / 1_000, p99: histogram.getValueAtPercentile(99) / 1_000, unreplicated };
 }
 
-/** A new cluster's replicas are still syncing: WAIT would measure the initial sync, not replication. */
-async function replicasOnline(masters: readonly Redis[]): Promise<void> {
+const KILL_ROUNDS = Number(process.env.BENCH_KILL_ROUNDS ?? 5);
+const KILL_JOURNEYS = 48;
+
+interface Acknowledged {
+  readonly journeyId: string;
+  readonly version: number;
+  readonly segmentId: string;
+  readonly status: SegmentStatus;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Until the killed master's replica serves its slots: every master up and known. */
+async function promoted(cluster: RedisCluster, killedId: string): Promise<void> {
   const deadline = Date.now() + 30_000;
-  for (const master of masters) {
-    while (!/slave0:.*state=online/.test(await master.info('replication'))) {
-      if (Date.now() > deadline) throw new Error(`replica of ${master.options.host}:${master.options.port} not online after 30 s`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+  for (;;) {
+    const state = await cluster.state().catch(() => []);
+    const masters = state.filter((node) => node.role === 'master' && !node.failing && node.slots.length > 0);
+    if (masters.length === 3 && !masters.some((node) => node.id === killedId)) return;
+    if (Date.now() > deadline) throw new Error('no replica promoted within 30 s');
+    await sleep(100);
+  }
+}
+
+/** One kill: journey writers through JourneyStore, a master SIGKILLed after 1 s, then every acknowledged update looked up. */
+async function killRound(mode: Mode): Promise<{ acknowledged: number; lost: number; failedWhileDown: number }> {
+  const cluster = await startRedisCluster();
+  const seeds = cluster.seeds.split(',');
+  const connect = (): RedisTopology => createRedisTopology({ url: `redis://${seeds[0]}`, clusterNodes: seeds }, { connectionName: 'bench:kill' });
+  const topology = connect();
+  const store = new JourneyStore(topology, { connectionName: 'bench:kill-tx', replicaAcks: mode === 'WAIT 1' ? { replicas: 1, timeoutMs: 1_000 } : NO_REPLICA_ACKS });
+  const acknowledged: Acknowledged[] = [];
+  let failedWhileDown = 0;
+  try {
+    await waitForReady(topology.commands, 10_000);
+    const journeyIds = Array.from({ length: KILL_JOURNEYS }, (_, n) => `JRN-KILL-${n}`);
+    for (const journeyId of journeyIds) await store.create(sampleJourney(journeyId, 8));
+    let writing = true;
+    const writers = Array.from({ length: WRITERS }, async () => {
+      while (writing) {
+        const journeyId = journeyIds[Math.floor(Math.random() * journeyIds.length)] as string;
+        const segment = segmentId(1 + Math.floor(Math.random() * 8));
+        const status = SEGMENT_STATUSES[Math.floor(Math.random() * SEGMENT_STATUSES.length)] as SegmentStatus;
+        try {
+          const outcome = await store.updateSegmentStatus(journeyId, segment, status);
+          if (outcome.kind === 'committed') acknowledged.push({ journeyId, version: outcome.version, segmentId: segment, status });
+        } catch {
+          failedWhileDown += 1;
+          await sleep(20);
+        }
+      }
+    });
+    await sleep(1_000);
+    const victim = await cluster.masterOf(0);
+    await cluster.kill(victim.address, 'SIGKILL');
+    await promoted(cluster, victim.id);
+    await sleep(1_000);
+    writing = false;
+    await Promise.all(writers);
+    await topology.refresh();
+    let lost = 0;
+    for (const journeyId of journeyIds) {
+      const history = await store.history(journeyId);
+      for (const update of acknowledged.filter((candidate) => candidate.journeyId === journeyId)) {
+        const event = history?.changes.find((candidate) => candidate.version === update.version);
+        const kept = event?.changes.some((change) => change.type === 'segmentStatus' && change.segmentId === update.segmentId && change.status === update.status);
+        if (!kept) lost += 1;
+      }
     }
+    return { acknowledged: acknowledged.length, lost, failedWhileDown };
+  } finally {
+    await store.close();
+    topology.close();
+    await cluster.stop();
   }
 }
 
 async function main(): Promise<void> {
+  const kills: Record<Mode, Array<Awaited<ReturnType<typeof killRound>>>> = { 'no WAIT': [], 'WAIT 1': [] };
+  for (let r = 0; r < KILL_ROUNDS; r++) {
+    for (const mode of (r % 2 === 0 ? ['no WAIT', 'WAIT 1'] : ['WAIT 1', 'no WAIT']) as Mode[]) kills[mode].push(await killRound(mode));
+  }
   const cluster = await startRedisCluster();
   const topology = createRedisTopology({ url: `redis://${cluster.nodes[0]?.address}`, clusterNodes: cluster.seeds.split(',') }, { connectionName: 'bench:wait' });
   const pool = new TransactionPool(topology, { connectionName: 'bench:wait-tx', size: WRITERS, acquireTimeoutMs: 10_000 });
   const runs: Record<Mode, Array<Awaited<ReturnType<typeof round>>>> = { 'no WAIT': [], 'WAIT 1': [] };
   try {
     await waitForReady(topology.commands, 10_000);
-    await replicasOnline((topology.commands as Cluster).nodes('master'));
     for (let r = 0; r < ROUNDS; r++) {
       // Alternating order, so neither mode always runs on a warmer machine.
       const order: Mode[] = r % 2 === 0 ? ['no WAIT', 'WAIT 1'] : ['WAIT 1', 'no WAIT'];
@@ -91,10 +166,25 @@ async function main(): Promise<void> {
     'p99 ms': median(runs[mode].map((run) => run.p99)).toFixed(2),
     'not replicated in 1 s': runs[mode].reduce((sum, run) => sum + run.unreplicated, 0),
   });
-  const rows = [summary('no WAIT'), summary('WAIT 1')];
+  const killSummary = (mode: Mode) => ({
+    ...summary(mode),
+    'kills': kills[mode].length,
+    'acknowledged per kill (median)': median(kills[mode].map((run) => run.acknowledged)),
+    'acknowledged then lost (total)': kills[mode].reduce((sum, run) => sum + run.lost, 0),
+    'lost per kill (max)': Math.max(...kills[mode].map((run) => run.lost)),
+  });
+  const rows = [killSummary('no WAIT'), killSummary('WAIT 1')];
   const ratio = median(runs['WAIT 1'].map((run, i) => run.perSecond / (runs['no WAIT'][i]?.perSecond ?? run.perSecond)));
-  printTable(`journey-shaped commits on a local 3+3 Redis Cluster, ${WRITERS} writers, ${COMMITS} commits per round, ${ROUNDS} rounds; WAIT/no-WAIT throughput ${ratio.toFixed(2)}`, rows);
-  writeResults('cluster-wait', { rounds: ROUNDS, commits: COMMITS, writers: WRITERS, journeys: JOURNEYS, cluster: '3 masters + 3 replicas, local' }, { rows, waitToNoWaitThroughputRatioMedian: ratio, runs });
+  printTable(
+    `journey-shaped commits on a local 3+3 Redis Cluster, ${WRITERS} writers, ${COMMITS} commits per round, ${ROUNDS} rounds; WAIT/no-WAIT throughput ${ratio.toFixed(2)}; ` +
+      `then ${KILL_ROUNDS} master SIGKILLs per mode under JourneyStore writers`,
+    rows,
+  );
+  writeResults(
+    'cluster-wait',
+    { rounds: ROUNDS, commits: COMMITS, writers: WRITERS, journeys: JOURNEYS, killRounds: KILL_ROUNDS, killJourneys: KILL_JOURNEYS, cluster: '3 masters + 3 replicas, local' },
+    { rows, waitToNoWaitThroughputRatioMedian: ratio, runs, kills },
+  );
 }
 
 runBenchmark(main);

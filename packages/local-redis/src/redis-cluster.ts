@@ -49,6 +49,8 @@ export interface RedisCluster {
   masterOf(slot: number): Promise<ClusterNodeState>;
   /** Signals one node (SIGKILL: a crash) and waits for its exit; its directory is kept for {@link restart}. */
   kill(address: string, signal?: NodeJS.Signals): Promise<void>;
+  /** SIGSTOPs one node (a node that hangs, e.g. a replica that stops acknowledging); the returned function SIGCONTs it. */
+  pause(address: string): () => void;
   /** Starts a killed node again on its port and directory: it rejoins with its node id (and its AOF, if any). */
   restart(address: string): Promise<void>;
   /** SIGTERMs every node and removes their directories. */
@@ -89,16 +91,25 @@ async function waitUntil(description: string, timeoutMs: number, check: () => Pr
   }
 }
 
-async function clusterCommand(port: number, subcommand: 'INFO' | 'NODES'): Promise<string> {
+async function nodeCommand(port: number, ...command: [string, ...string[]]): Promise<string> {
   const client = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   // Not listening yet (or killed) is expected: the callers poll or try the next node.
   client.on('error', () => undefined);
   try {
     await client.connect();
-    return (await client.call('CLUSTER', subcommand)) as string;
+    return (await client.call(...command)) as string;
   } finally {
     client.disconnect();
   }
+}
+
+const clusterCommand = (port: number, subcommand: 'INFO' | 'NODES'): Promise<string> => nodeCommand(port, 'CLUSTER', subcommand);
+
+/** A master whose replicas finished their initial sync: a write can be WAITed for from now on. */
+async function replicasOnline(port: number, replicas: number): Promise<boolean> {
+  const info = await nodeCommand(port, 'INFO', 'replication');
+  if (!info.includes('role:master')) return true;
+  return (info.match(/^slave\d+:.*state=online/gm) ?? []).length >= replicas;
 }
 
 const clusterInfo = (port: number): Promise<string> => clusterCommand(port, 'INFO');
@@ -131,8 +142,9 @@ function parseClusterNodes(text: string): ClusterNodeState[] {
 /**
  * Starts a private Redis Cluster on free loopback ports (default 3 masters + 3 replicas), creates
  * it with `redis-cli --cluster create … --cluster-replicas N`, and waits until every node says
- * `cluster_state:ok` and knows every other node. No persistence; a short `cluster-node-timeout` so
- * failover tests do not wait 15 s.
+ * `cluster_state:ok` and knows every other node, and every replica finished its initial sync (so
+ * WAIT measures replication, not the first sync). No persistence unless AOF is asked for; a short
+ * `cluster-node-timeout` so failover tests do not wait 15 s.
  */
 export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisCluster> {
   const masters = options.masters ?? REDIS_CLUSTER_DEFAULTS.masters;
@@ -199,6 +211,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
         }),
       ),
     );
+    await Promise.all(nodes.map((node) => waitUntil(`replicas of ${node.address} online`, 30_000, () => replicasOnline(node.port, replicas))));
   } catch (error) {
     await stop();
     throw error;
@@ -217,6 +230,12 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       if (child === undefined) throw new Error(`local Redis Cluster: no node at ${address}`);
       child.kill(signal);
       await exited(child);
+    },
+    pause(address) {
+      const child = children.get(address);
+      if (child === undefined) throw new Error(`local Redis Cluster: no node at ${address}`);
+      child.kill('SIGSTOP');
+      return () => void child.kill('SIGCONT');
     },
     async restart(address) {
       const node = nodeAt(address);
