@@ -17,7 +17,7 @@
 import { SEGMENT_STATUSES, redisKeys, type SegmentStatus } from '@skyway/contracts';
 import { JourneyStore } from '@skyway/journey-store';
 import { startRedisCluster, type RedisCluster } from '@skyway/local-redis';
-import { NO_REPLICA_ACKS, TransactionPool, createRedisTopology, waitForReady, type RedisTopology } from '@skyway/redis-connection';
+import { NO_REPLICA_ACKS, TransactionPool, createRedisTopology, waitForReady } from '@skyway/redis-connection';
 import { sampleJourney, segmentId } from '@skyway/testkit';
 import { latencyHistogram, median, printTable, runBenchmark, writeResults } from './report';
 
@@ -85,12 +85,19 @@ async function promoted(cluster: RedisCluster, killedId: string): Promise<void> 
   }
 }
 
-/** One kill: journey writers through JourneyStore, a master SIGKILLed after 1 s, then every acknowledged update looked up. */
-async function killRound(mode: Mode): Promise<{ acknowledged: number; lost: number; failedWhileDown: number }> {
+/** The victim's replica when the master is killed: keeping up, or stalled for the last {@link LAG_MS} (a network hiccup, a slow disk). */
+type ReplicaState = 'in sync' | 'lagging';
+const LAG_MS = 300;
+
+/**
+ * One kill: journey writers through JourneyStore, a master SIGKILLed after 1 s (its replica first
+ * paused for {@link LAG_MS} when `lagging`, and resumed right after the kill), then every
+ * acknowledged update looked up.
+ */
+async function killRound(mode: Mode, replicaState: ReplicaState): Promise<{ acknowledged: number; lost: number; failedWhileDown: number }> {
   const cluster = await startRedisCluster();
   const seeds = cluster.seeds.split(',');
-  const connect = (): RedisTopology => createRedisTopology({ url: `redis://${seeds[0]}`, clusterNodes: seeds }, { connectionName: 'bench:kill' });
-  const topology = connect();
+  const topology = createRedisTopology({ url: `redis://${seeds[0]}`, clusterNodes: seeds }, { connectionName: 'bench:kill' });
   const store = new JourneyStore(topology, { connectionName: 'bench:kill-tx', replicaAcks: mode === 'WAIT 1' ? { replicas: 1, timeoutMs: 1_000 } : NO_REPLICA_ACKS });
   const acknowledged: Acknowledged[] = [];
   let failedWhileDown = 0;
@@ -115,7 +122,11 @@ async function killRound(mode: Mode): Promise<{ acknowledged: number; lost: numb
     });
     await sleep(1_000);
     const victim = await cluster.masterOf(0);
+    const replica = (await cluster.state()).find((node) => node.masterId === victim.id);
+    const resume = replicaState === 'lagging' ? cluster.pause(replica?.address as string) : undefined;
+    if (resume) await sleep(LAG_MS);
     await cluster.kill(victim.address, 'SIGKILL');
+    resume?.();
     await promoted(cluster, victim.id);
     await sleep(1_000);
     writing = false;
@@ -139,9 +150,10 @@ async function killRound(mode: Mode): Promise<{ acknowledged: number; lost: numb
 }
 
 async function main(): Promise<void> {
-  const kills: Record<Mode, Array<Awaited<ReturnType<typeof killRound>>>> = { 'no WAIT': [], 'WAIT 1': [] };
+  const killCases = (['in sync', 'lagging'] as const).flatMap((replica) => (['no WAIT', 'WAIT 1'] as const).map((mode) => ({ mode, replica })));
+  const kills = killCases.map((killCase) => ({ ...killCase, runs: [] as Array<Awaited<ReturnType<typeof killRound>>> }));
   for (let r = 0; r < KILL_ROUNDS; r++) {
-    for (const mode of (r % 2 === 0 ? ['no WAIT', 'WAIT 1'] : ['WAIT 1', 'no WAIT']) as Mode[]) kills[mode].push(await killRound(mode));
+    for (const killCase of r % 2 === 0 ? kills : [...kills].reverse()) killCase.runs.push(await killRound(killCase.mode, killCase.replica));
   }
   const cluster = await startRedisCluster();
   const topology = createRedisTopology({ url: `redis://${cluster.nodes[0]?.address}`, clusterNodes: cluster.seeds.split(',') }, { connectionName: 'bench:wait' });
@@ -166,24 +178,23 @@ async function main(): Promise<void> {
     'p99 ms': median(runs[mode].map((run) => run.p99)).toFixed(2),
     'not replicated in 1 s': runs[mode].reduce((sum, run) => sum + run.unreplicated, 0),
   });
-  const killSummary = (mode: Mode) => ({
-    ...summary(mode),
-    'kills': kills[mode].length,
-    'acknowledged per kill (median)': median(kills[mode].map((run) => run.acknowledged)),
-    'acknowledged then lost (total)': kills[mode].reduce((sum, run) => sum + run.lost, 0),
-    'lost per kill (max)': Math.max(...kills[mode].map((run) => run.lost)),
-  });
-  const rows = [killSummary('no WAIT'), killSummary('WAIT 1')];
+  const rows = [summary('no WAIT'), summary('WAIT 1')];
   const ratio = median(runs['WAIT 1'].map((run, i) => run.perSecond / (runs['no WAIT'][i]?.perSecond ?? run.perSecond)));
-  printTable(
-    `journey-shaped commits on a local 3+3 Redis Cluster, ${WRITERS} writers, ${COMMITS} commits per round, ${ROUNDS} rounds; WAIT/no-WAIT throughput ${ratio.toFixed(2)}; ` +
-      `then ${KILL_ROUNDS} master SIGKILLs per mode under JourneyStore writers`,
-    rows,
-  );
+  printTable(`journey-shaped commits on a local 3+3 Redis Cluster, ${WRITERS} writers, ${COMMITS} commits per round, ${ROUNDS} rounds; WAIT/no-WAIT throughput ${ratio.toFixed(2)}`, rows);
+  const killRows = kills.map(({ mode, replica, runs: killRuns }) => ({
+    mode,
+    'replica at the kill': replica === 'lagging' ? `stalled ${LAG_MS} ms` : 'in sync',
+    kills: killRuns.length,
+    'acknowledged per kill (median)': median(killRuns.map((run) => run.acknowledged)),
+    'refused per kill (median)': median(killRuns.map((run) => run.failedWhileDown)),
+    'acknowledged, then lost (total)': killRuns.reduce((sum, run) => sum + run.lost, 0),
+    'lost per kill (max)': Math.max(...killRuns.map((run) => run.lost)),
+  }));
+  printTable(`a master SIGKILLed under ${WRITERS} JourneyStore writers (${KILL_JOURNEYS} journeys), its replica promoted; ${KILL_ROUNDS} kills per case`, killRows);
   writeResults(
     'cluster-wait',
-    { rounds: ROUNDS, commits: COMMITS, writers: WRITERS, journeys: JOURNEYS, killRounds: KILL_ROUNDS, killJourneys: KILL_JOURNEYS, cluster: '3 masters + 3 replicas, local' },
-    { rows, waitToNoWaitThroughputRatioMedian: ratio, runs, kills },
+    { rounds: ROUNDS, commits: COMMITS, writers: WRITERS, journeys: JOURNEYS, killRounds: KILL_ROUNDS, killJourneys: KILL_JOURNEYS, lagMs: LAG_MS, cluster: '3 masters + 3 replicas, local' },
+    { rows, waitToNoWaitThroughputRatioMedian: ratio, runs, killRows, kills },
   );
 }
 

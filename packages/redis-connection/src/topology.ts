@@ -35,7 +35,11 @@ export interface RedisTopology {
   nodeCommands(address: string): Redis | undefined;
   /** Re-learns which node serves which slot (after a MOVED, a failover). Never rejects. */
   refresh(): Promise<void>;
-  /** True when every master answers PING, else why not: the readiness check. */
+  /**
+   * The readiness check: true when a master answers PING, else why none does. On a cluster one is
+   * enough: slots whose master is down are refused one request at a time (503), the others are
+   * served, and taking every replica out of the load balancer would make a partial outage total.
+   */
   checkMasters(): Promise<true | string>;
   /** Closes the shared client (connections made with `connect` are their owners'). */
   close(): void;
@@ -70,7 +74,7 @@ function credentialsOf(url: string): Pick<RedisOptions, 'username' | 'password' 
   };
 }
 
-async function pingAll(nodes: readonly Redis[]): Promise<true | string> {
+async function pingAny(nodes: readonly Redis[]): Promise<true | string> {
   if (nodes.length === 0) return 'no Redis node known';
   const failed: string[] = [];
   await Promise.all(
@@ -81,7 +85,7 @@ async function pingAll(nodes: readonly Redis[]): Promise<true | string> {
       if (!ok) failed.push(`${node.options.host}:${node.options.port} ${node.status}`);
     }),
   );
-  return failed.length === 0 || `redis ${failed.sort().join(', ')}`;
+  return failed.length < nodes.length || `redis ${failed.sort().join(', ')}`;
 }
 
 class SingleTopology implements RedisTopology {
@@ -116,7 +120,7 @@ class SingleTopology implements RedisTopology {
   async refresh(): Promise<void> {}
 
   checkMasters(): Promise<true | string> {
-    return pingAll([this.commands]);
+    return pingAny([this.commands]);
   }
 
   close(): void {
@@ -174,7 +178,7 @@ class ClusterTopology implements RedisTopology {
 
   checkMasters(): Promise<true | string> {
     if (this.commands.status !== 'ready') return Promise.resolve(`redis cluster ${this.commands.status}`);
-    return pingAll(this.commands.nodes('master'));
+    return pingAny(this.commands.nodes('master'));
   }
 
   close(): void {

@@ -109,7 +109,7 @@ declare module 'fastify' {
   }
 }
 
-/** Readiness check: every master answers PING, and the partition count was checked. */
+/** Readiness check: a master answers PING (see `RedisTopology.checkMasters`), and the partition count was checked. */
 export const redisReady = (app: FastifyInstance) => async (): Promise<true | string> => {
   const masters = await app.redisTopology.checkMasters();
   if (masters !== true) return masters;
