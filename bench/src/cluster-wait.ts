@@ -85,9 +85,14 @@ async function promoted(cluster: RedisCluster, killedId: string): Promise<void> 
   }
 }
 
-/** The victim's replica when the master is killed: keeping up, or stalled for the last {@link LAG_MS} (a network hiccup, a slow disk). */
+/**
+ * The victim's replica when the master is killed: keeping up, or stalled for the last {@link LAG_MS}
+ * (a network hiccup, a slow disk). On loopback the kernel keeps receiving the replication stream
+ * for a stopped process, so a short stall loses nothing; 2 s of writes overflow its socket buffer
+ * and leave the rest in the master's output buffer, which the kill takes away.
+ */
 type ReplicaState = 'in sync' | 'lagging';
-const LAG_MS = 300;
+const LAG_MS = 2_000;
 
 /**
  * One kill: journey writers through JourneyStore, a master SIGKILLed after 1 s (its replica first
