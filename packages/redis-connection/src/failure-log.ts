@@ -2,6 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { ReplyError } from 'ioredis';
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls, type ConnectionOptions } from 'node:tls';
+import { replyErrorsOf } from './redis-client';
 
 export interface FailureLogger {
   warn(fields: object, message: string): void;
@@ -28,6 +29,11 @@ export interface RedisFailureLogOptions {
   readonly server?: () => RedisAddress | undefined;
   /** How long to wait for the server to speak first; default 1 s. */
   readonly probeTimeoutMs?: number;
+  /**
+   * For failures with no success to end them (requests refused while some slots are down, others
+   * served): a cause is logged again after this long if it still occurs. Default: only after a recovery.
+   */
+  readonly repeatAfterMs?: number;
 }
 
 /**
@@ -51,7 +57,9 @@ interface Cause {
   readonly serverReply?: string;
 }
 
-function causeOf(error: Error): Cause {
+function causeOf(failure: Error): Cause {
+  // An EXECABORT is logged as the reply that made it (e.g. `CLUSTERDOWN Hash slot not served`).
+  const error = replyErrorsOf(failure)[0] ?? failure;
   if (error instanceof ReplyError || error.name === 'ReplyError') return { key: error.message.split(' ')[0] ?? error.message, text: error.message, serverReply: error.message };
   if (isConnectionDropped(error)) return { key: 'connection dropped', text: error.message };
   const code = (error as NodeJS.ErrnoException).code;
@@ -98,8 +106,8 @@ export function serverGreeting(address: RedisAddress, timeoutMs = 1_000): Promis
  */
 export class RedisFailureLog {
   private readonly options: RedisFailureLogOptions;
-  /** Causes already logged (or being diagnosed) in the current outage. */
-  private readonly seen = new Set<string>();
+  /** Causes already logged (or being diagnosed) in the current outage, with when. */
+  private readonly seen = new Map<string, number>();
   /** Counts recoveries, so a diagnosis finishing after one does not count for the next outage. */
   private outage = 0;
 
@@ -112,8 +120,8 @@ export class RedisFailureLog {
     // Structural, not instanceof: errors from another realm (Node's own, under Jest) are errors too.
     const failure = typeof error === 'object' && error !== null && 'message' in error ? (error as Error) : new Error(String(error));
     const cause = causeOf(failure);
-    if (this.seen.has(cause.key)) return;
-    this.seen.add(cause.key);
+    if (this.isFresh(cause.key)) return;
+    this.seen.set(cause.key, Date.now());
     const server = this.options.server?.();
     if (cause.key !== 'connection dropped' || server === undefined || (server.host === undefined && !server.path)) {
       this.log(failure, cause);
@@ -125,8 +133,8 @@ export class RedisFailureLog {
       const refusal = { key: reply.split(' ')[0] ?? reply, text: reply, serverReply: reply };
       if (outage !== this.outage) return this.log(failure, refusal);
       // The refusal may have arrived as a reply error meanwhile: still one line for one cause.
-      if (this.seen.has(refusal.key)) return;
-      this.seen.add(refusal.key);
+      if (this.isFresh(refusal.key)) return;
+      this.seen.set(refusal.key, Date.now());
       this.log(failure, refusal);
     });
   }
@@ -140,6 +148,13 @@ export class RedisFailureLog {
     if (this.options.recovery === undefined) return false;
     this.options.logger.info({ ...this.options.fields, causes }, this.options.recovery);
     return true;
+  }
+
+  /** Logged in this outage, and (with `repeatAfterMs`) recently enough. */
+  private isFresh(key: string): boolean {
+    const loggedAt = this.seen.get(key);
+    if (loggedAt === undefined) return false;
+    return this.options.repeatAfterMs === undefined || Date.now() - loggedAt < this.options.repeatAfterMs;
   }
 
   private log(error: Error, cause: Cause): void {

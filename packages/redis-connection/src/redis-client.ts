@@ -98,11 +98,6 @@ export function replyErrorsOf(error: Error): Error[] {
   return error.message.startsWith('EXECABORT') ? ((error as { previousErrors?: Error[] }).previousErrors ?? []) : [error];
 }
 
-/** What an operator needs from a Redis error: the server's own reply (the one behind an EXECABORT), or the error's message. */
-export function redisFailureCause(error: Error): string {
-  return replyErrorsOf(error)[0]?.message ?? error.message;
-}
-
 /** True when an error means "Redis cannot be reached right now" (→ 503, retry later) rather than a bug or a bad command. */
 export function isRedisUnavailableError(error: unknown): boolean {
   if (error instanceof RedisUnavailableError) return true;

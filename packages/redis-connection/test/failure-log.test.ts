@@ -117,4 +117,25 @@ describe('RedisFailureLog (real Redis)', () => {
     plain = await startRedisServer({ port: plain.port });
     await eventually('the second recovery logged', () => logger.lines.slice(afterRecovery).some((line) => line.level === 'info'), { timeoutMs: 10_000 });
   }, 60_000);
+  it('logs an EXECABORT as the reply that caused it; with repeatAfterMs, a cause that lasts is logged again after that long, not once per failure', async () => {
+    plain = await startRedisServer();
+    const client = createRedisClient(plain.url, { connectionName: 'test:execabort' });
+    try {
+      await waitForReady(client, 5_000);
+      const logger = capturingLogger();
+      const refusals = new RedisFailureLog({ logger, failure: 'requests refused', repeatAfterMs: 200 });
+      // A queued command the server rejects makes EXEC fail with EXECABORT, its reply kept in previousErrors.
+      const execAbort: unknown = await client.multi().call('SET', 'only-a-key').exec().catch((error: unknown) => error);
+      expect((execAbort as Error).message).toMatch(/^EXECABORT/);
+      for (let n = 0; n < 5; n++) refusals.failed(execAbort);
+      expect(logger.lines).toHaveLength(1);
+      expect(logger.lines[0]?.fields).toMatchObject({ cause: 'ERR', serverReply: expect.stringContaining('wrong number of arguments') });
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      refusals.failed(execAbort);
+      refusals.failed(execAbort);
+      expect(logger.lines).toHaveLength(2);
+    } finally {
+      client.disconnect();
+    }
+  });
 });

@@ -1,10 +1,20 @@
 import { toFieldError, type ErrorEnvelope, type FieldError } from '@skyway/contracts';
-import { isRedisUnavailableError, redisFailureCause } from '@skyway/redis-connection';
+import { RedisFailureLog, isRedisUnavailableError } from '@skyway/redis-connection';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
 /** Seconds a client should wait before retrying when Redis is unreachable. */
 export const REDIS_UNAVAILABLE_RETRY_AFTER_S = 2;
+
+/** A cause of 503s that keeps occurring is logged again this often (with some slots down, others keep succeeding). */
+const REFUSAL_LOG_REPEAT_MS = 30_000;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Requests answered 503 because Redis is unavailable: each cause logged once (again every 30 s while it lasts), not once per request. */
+    redisRefusals: RedisFailureLog;
+  }
+}
 
 /** A request turned away for capacity (429 for this client, 503 for the whole process), with when to retry. */
 export class RequestRefusedError extends Error {
@@ -54,10 +64,12 @@ export function frameworkErrorEnvelope(error: FastifyError, _request: FastifyReq
  * answered 500 without internals.
  */
 const errorEnvelope: FastifyPluginAsync = async (app) => {
+  app.decorate('redisRefusals', new RedisFailureLog({ logger: app.log, failure: 'requests answered 503: Redis unavailable', repeatAfterMs: REFUSAL_LOG_REPEAT_MS }));
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) return sendEnvelope(reply, 400, 'Invalid request', validationErrors(error));
     if (isRedisUnavailableError(error)) {
-      request.log.warn({ err: error }, `redis unavailable: ${redisFailureCause(error)}`);
+      app.redisRefusals.failed(error);
+      request.log.debug({ err: error }, 'redis unavailable');
       reply.header('retry-after', String(REDIS_UNAVAILABLE_RETRY_AFTER_S));
       return sendEnvelope(reply, 503, 'Service temporarily unavailable: storage is unreachable, retry shortly');
     }

@@ -1,5 +1,5 @@
 import type { FieldError, JourneyErrorBody } from '@skyway/contracts';
-import { isRedisUnavailableError, redisFailureCause } from '@skyway/redis-connection';
+import { isRedisUnavailableError } from '@skyway/redis-connection';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { REDIS_UNAVAILABLE_RETRY_AFTER_S, RequestRefusedError, validationErrors } from '../../../plugins/app/error-envelope';
 
@@ -43,7 +43,8 @@ export function setJourneyErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) return sendJourneyError(reply, 400, { message: 'Invalid request', errors: journeyValidationErrors(error) });
     if (isRedisUnavailableError(error)) {
-      request.log.warn({ err: error }, `redis unavailable: ${redisFailureCause(error)}`);
+      app.redisRefusals.failed(error);
+      request.log.debug({ err: error }, 'redis unavailable');
       reply.header('retry-after', String(REDIS_UNAVAILABLE_RETRY_AFTER_S));
       return sendJourneyError(reply, 503, { message: 'Service temporarily unavailable: storage is unreachable, retry shortly' });
     }
