@@ -2,9 +2,9 @@
  * `pnpm bench:cluster-spread` — how the search pipeline and cold journey updates spread over the
  * masters of a Redis Cluster, and what they cost Redis, side by side with one Redis.
  *
- * Two deployments run at once, each with the real processes (mock-supplier, one provider,
- * main-service; SEARCH_PARTITIONS = 16): one on a private `redis-server`, one on a private cluster
- * of 3 masters + 3 replicas (`REDIS_CLUSTER_NODES`). Each round, in turn per deployment (the order
+ * Three deployments run at once, each with the real processes (mock-supplier, one provider,
+ * main-service; SEARCH_PARTITIONS = 16): on a private `redis-server`, on a private cluster of 3
+ * masters + 3 replicas (`REDIS_CLUSTER_NODES`), and on 3 masters without replicas. Each round, in turn per deployment (the order
  * alternates): an idle window (what the processes and the cluster bus cost with no traffic), then
  * searches at a fixed open-loop rate (POST → `completed` on SSE), then cold journey updates at a
  * fixed open-loop rate (PUT of a segment status over HTTP with the service token, every update of a
@@ -62,7 +62,16 @@ const journeyIds = {
   random: Array.from({ length: JOURNEYS }, () => `JRN-${randomBytes(8).toString('hex')}`),
 };
 
-type DeploymentName = 'single' | 'cluster';
+/**
+ * One Redis; the cluster the issue is about; and the same masters without replicas, which tells
+ * the cost of cluster mode apart from the cost of feeding replicas.
+ */
+const DEPLOYMENTS = [
+  { name: 'one redis', replicasPerMaster: undefined },
+  { name: '3 masters', replicasPerMaster: 0 },
+  { name: '3 masters + 3 replicas', replicasPerMaster: 1 },
+] as const;
+type DeploymentName = (typeof DEPLOYMENTS)[number]['name'];
 type Role = 'master' | 'replica';
 
 interface RedisNode {
@@ -126,10 +135,10 @@ async function connectNode(address: string): Promise<RedisNode> {
   return { address, role, client };
 }
 
-async function startDeployment(name: DeploymentName): Promise<Deployment> {
+async function startDeployment({ name, replicasPerMaster }: (typeof DEPLOYMENTS)[number]): Promise<Deployment> {
   const pipelineOptions = { providers: 1, supplierLatencyMs: 0, mainEnv: { JOURNEY_API_TOKEN: TOKEN } };
   const partitions = { SEARCH_PARTITIONS: String(SEARCH_PARTITIONS) };
-  if (name === 'single') {
+  if (replicasPerMaster === undefined) {
     const server = await startRedisServer();
     const node = await connectNode(`127.0.0.1:${server.port}`);
     const pipeline = await startPipeline({ ...pipelineOptions, redisUrl: server.url, serviceEnv: partitions });
@@ -145,7 +154,7 @@ async function startDeployment(name: DeploymentName): Promise<Deployment> {
       },
     };
   }
-  const cluster = await startRedisCluster();
+  const cluster = await startRedisCluster({ replicasPerMaster });
   const nodes = await Promise.all(cluster.nodes.map((node) => connectNode(node.address)));
   const slotRanges = await (nodes[0] as RedisNode).client.cluster('SLOTS');
   const pipeline = await startPipeline({
@@ -319,38 +328,39 @@ async function main(): Promise<void> {
   // Every app process registers an exit handler (testkit kills it if we die).
   process.setMaxListeners(32);
   const deployments: Deployment[] = [];
-  const rounds: Record<DeploymentName, RoundResult[]> = { single: [], cluster: [] };
+  const rounds = Object.fromEntries(DEPLOYMENTS.map(({ name }) => [name, [] as RoundResult[]])) as Record<DeploymentName, RoundResult[]>;
   try {
-    for (const name of ['single', 'cluster'] as const) deployments.push(await startDeployment(name));
+    for (const spec of DEPLOYMENTS) deployments.push(await startDeployment(spec));
     for (const deployment of deployments) await warmUp(deployment);
     for (let round = 0; round < ROUNDS; round++) {
-      // Alternating order, so neither deployment always runs on a warmer (or busier) machine.
-      for (const deployment of round % 2 === 0 ? deployments : [...deployments].reverse()) {
+      // A rotating order, so no deployment always runs first (on a warmer, or busier, machine).
+      for (const deployment of [...deployments.slice(round % deployments.length), ...deployments.slice(0, round % deployments.length)]) {
         rounds[deployment.name].push(await runRound(deployment, round));
       }
       console.error(`cluster-spread: round ${round + 1}/${ROUNDS} done`);
     }
-    report(deployments[0] as Deployment, deployments[1] as Deployment, rounds);
+    report(deployments, rounds);
   } finally {
     for (const deployment of deployments) await deployment.stop();
   }
 }
 
-function report(single: Deployment, cluster: Deployment, rounds: Record<DeploymentName, RoundResult[]>): void {
+function report(deployments: readonly Deployment[], rounds: Record<DeploymentName, RoundResult[]>): void {
   const phases = LOAD_PHASES.map((phase) => phase.name);
   const summaries = Object.fromEntries(
-    [single, cluster].map((deployment) => [deployment.name, Object.fromEntries(phases.map((phase) => [phase, summarize(deployment, rounds[deployment.name], phase)]))]),
+    deployments.map((deployment) => [deployment.name, Object.fromEntries(phases.map((phase) => [phase, summarize(deployment, rounds[deployment.name], phase)]))]),
   ) as Record<DeploymentName, Record<string, OperationSummary>>;
   const ofPhase = (name: DeploymentName, phase: string) => summaries[name][phase] as OperationSummary;
+  const [single, mastersOnly, cluster] = deployments as [Deployment, Deployment, Deployment];
 
   printTable(
     `per operation, median of ${ROUNDS} rounds (open loop: ${SEARCHES_PER_SECOND} searches/s, ${UPDATES_PER_SECOND} cold updates/s; ${PHASE_SECONDS} s each, idle rate subtracted)`,
     phases.flatMap((phase) =>
-      (['single', 'cluster'] as const).map((name) => {
+      deployments.map(({ name }) => {
         const s = ofPhase(name, phase);
         return {
           operation: phase,
-          redis: name === 'single' ? 'one redis-server' : 'cluster 3+3',
+          redis: name,
           'done /s': s.completedPerSecond,
           errors: s.errors,
           'p50 ms': s.p50Ms,
@@ -372,7 +382,7 @@ function report(single: Deployment, cluster: Deployment, rounds: Record<Deployme
       ? countPerOwner(phase.journeys, clusterMasters, (journeyId) => cluster.ownerOf(keys.journey(journeyId)))
       : countPerOwner(keys.searchPartitions, clusterMasters, (partition) => cluster.ownerOf(partition.requested));
   const spread = LOAD_PHASES.map((phase) => {
-    const s = ofPhase('cluster', phase.name);
+    const s = ofPhase(cluster.name, phase.name);
     const placement = placementOf(phase);
     return {
       operation: phase.name,
@@ -402,35 +412,41 @@ function report(single: Deployment, cluster: Deployment, rounds: Record<Deployme
     })),
   );
 
+  // The update phases differ in their journeys, not in their commands: one of them is enough.
   const commandRows = phases.slice(0, 2).flatMap((phase) => {
-    const names = [...new Set([...Object.keys(ofPhase('single', phase).calls), ...Object.keys(ofPhase('cluster', phase).calls)])];
-    return names.map((command) => ({ operation: phase, command, single: ofPhase('single', phase).calls[command] ?? 0, cluster: ofPhase('cluster', phase).calls[command] ?? 0 }));
+    const names = [...new Set(deployments.flatMap(({ name }) => Object.keys(ofPhase(name, phase).calls)))];
+    return names.map((command) => ({ operation: phase, command, ...Object.fromEntries(deployments.map(({ name }) => [name, ofPhase(name, phase).calls[command] ?? 0])) }));
   });
   printTable('commands per operation by name (masters, median of rounds; those below 0.05 left out)', commandRows);
 
-  const budgets: Record<DeploymentName, MasterBudget> = {
-    single: { cpuMsPerSecond: BUDGET_CPU_MS_PER_SECOND, backgroundMsPerSecond: backgroundMsPerSecond(single, rounds.single) },
-    cluster: { cpuMsPerSecond: BUDGET_CPU_MS_PER_SECOND, backgroundMsPerSecond: backgroundMsPerSecond(cluster, rounds.cluster) },
-  };
+  const budgets = Object.fromEntries(
+    deployments.map((deployment) => [
+      deployment.name,
+      { cpuMsPerSecond: BUDGET_CPU_MS_PER_SECOND, backgroundMsPerSecond: backgroundMsPerSecond(deployment, rounds[deployment.name]) },
+    ]),
+  ) as Record<DeploymentName, MasterBudget>;
   const capacity = phases.map((phase, i) => {
-    const singleCost = ofPhase('single', phase).mastersCpuMs;
-    const clusterCost = ofPhase('cluster', phase).mastersCpuMs;
-    const imbalance = spread[i]?.largestDeviationPercent ?? 0;
+    const cost = (deployment: Deployment) => ofPhase(deployment.name, phase).mastersCpuMs;
+    const clusterBudget = budgets[cluster.name];
     return {
       operation: phase,
-      'Redis CPU ms single': singleCost,
-      'cluster masters': clusterCost,
-      'cluster/single': clusterCost / singleCost,
-      '+replicas/single': (clusterCost + ofPhase('cluster', phase).replicasCpuMs) / singleCost,
-      'app CPU cluster/single': ofPhase('cluster', phase).appCpuMs / ofPhase('single', phase).appCpuMs,
-      'one Redis /s': Math.round(operationsPerMaster(singleCost, budgets.single)),
-      'per master /s': Math.round(operationsPerMaster(clusterCost, budgets.cluster)),
-      ...Object.fromEntries(TARGET_RATES.map((rate) => [`masters for ${rate}/s`, mastersNeeded(rate, clusterCost, budgets.cluster, imbalance)])),
+      'Redis CPU ms: one': cost(single),
+      '3 masters': cost(mastersOnly),
+      '3+3 masters': cost(cluster),
+      '3+3 replicas': ofPhase(cluster.name, phase).replicasCpuMs,
+      'cluster mode ×': cost(mastersOnly) / cost(single),
+      'with replicas ×': cost(cluster) / cost(single),
+      'app CPU 3+3 ×': ofPhase(cluster.name, phase).appCpuMs / ofPhase(single.name, phase).appCpuMs,
+      'one Redis /s': Math.round(operationsPerMaster(cost(single), budgets[single.name])),
+      'per master /s': Math.round(operationsPerMaster(cost(cluster), clusterBudget)),
+      ...Object.fromEntries(
+        TARGET_RATES.map((rate) => [`masters for ${rate}/s`, mastersNeeded(rate, cost(cluster), clusterBudget, spread[i]?.largestDeviationPercent ?? 0)]),
+      ),
     };
   });
   printTable(
-    `capacity model: a master may spend ${BUDGET_CPU_MS_PER_SECOND} ms/s (70 % of one core; Redis runs commands on one thread) less its idle background ` +
-      `(one Redis ${budgets.single.backgroundMsPerSecond.toFixed(1)} ms/s, a cluster master ${budgets.cluster.backgroundMsPerSecond.toFixed(1)} ms/s); ` +
+    `capacity model (3+3 cluster): a master may spend ${BUDGET_CPU_MS_PER_SECOND} ms/s (70 % of one core; Redis runs commands on one thread) less its idle background ` +
+      `(${deployments.map(({ name }) => `${name} ${budgets[name].backgroundMsPerSecond.toFixed(1)}`).join(', ')} ms/s per master); × = CPU per operation relative to one Redis; ` +
       'masters needed allow for the measured imbalance. This machine has 2 shared cores, so it cannot show throughput growing with masters: a model, not a measurement of scaling',
     capacity,
   );
@@ -454,7 +470,7 @@ function report(single: Deployment, cluster: Deployment, rounds: Record<Deployme
       segmentsPerJourney: SEGMENTS,
       supplierLatencyMs: 0,
       processes: 'per deployment: mock-supplier, provider-service ×1, main-service (built dist/, LOG_LEVEL=warn); journey updates over HTTP with the service token',
-      redis: { single: 'private redis-server', cluster: 'private, 3 masters + 3 replicas, on the same machine' },
+      redis: 'private redis-server; private clusters (3 masters, and 3 masters + 3 replicas), all on this machine',
       spreadCheck: `commands per operation on each master, without the per-client rate-limit commands (${[...PER_CLIENT_COMMANDS].join(', ')}), within ±${SPREAD_TOLERANCE_PERCENT} % of their mean`,
       budgetCpuMsPerSecond: BUDGET_CPU_MS_PER_SECOND,
     },
