@@ -272,7 +272,7 @@ interface OperationSummary {
   readonly firstError?: string;
   readonly p50Ms: number;
   readonly p99Ms: number;
-  /** Commands per operation on each master, in the order of the deployment's masters. */
+  /** Commands per operation on each master over all rounds, in the order of the deployment's masters. */
   readonly commandsPerMaster: number[];
   /** The same without the per-client rate-limit commands: what the partitions put on each master. */
   readonly partitionedCommandsPerMaster: number[];
@@ -290,9 +290,13 @@ function summarize(deployment: Deployment, rounds: readonly RoundResult[], phase
   const medianOf = (pick: (round: RoundResult) => number) => median(rounds.map(pick));
   const onMasters = (pick: (counters: RedisCounters) => number) =>
     medianOf((round) => sum(addresses('master').map((address) => pick(perOperation(round, phase, address)))));
-  const perMaster = (pick: (counters: RedisCounters) => number) =>
-    addresses('master').map((address) => medianOf((round) => pick(perOperation(round, phase, address))));
   const loads = rounds.map((round) => round.phases[phase]?.load as OpenLoopResult);
+  // The rounds pooled, not their median: which master a search lands on is random, so the spread
+  // is a count, and more operations make it sharper.
+  const perMaster = (pick: (counters: RedisCounters) => number) =>
+    addresses('master').map(
+      (address) => sum(rounds.map((round, i) => pick(perOperation(round, phase, address)) * (loads[i] as OpenLoopResult).completed)) / sum(loads.map((load) => load.completed)),
+    );
   const commandNames = [...new Set(rounds.flatMap((round) => Object.values(round.phases[phase]?.nodes ?? {}).flatMap((counters) => Object.keys(counters.calls))))];
   const firstError = loads.find((load) => load.firstError)?.firstError;
   return {
@@ -399,7 +403,7 @@ function report(deployments: readonly Deployment[], rounds: Record<DeploymentNam
   });
   const percent = (values: readonly number[]) => values.map((value) => `${value >= 0 ? '+' : ''}${value.toFixed(1)}`).join(' / ');
   printTable(
-    `spread over the cluster's masters (${clusterMasters.join(', ')}): commands per operation on each, deviation from their mean (%); ` +
+    `spread over the cluster's masters (${clusterMasters.join(', ')}): commands per operation on each (all rounds), deviation from their mean (%); ` +
       `placement = search partitions or journeys per master`,
     spread.map((row) => ({
       operation: row.operation,
