@@ -416,6 +416,15 @@ function report(deployments: readonly Deployment[], rounds: Record<DeploymentNam
     })),
   );
 
+  // Random ids land on masters in proportion to the journey partitions each holds, give or take the
+  // luck of the draw: this many of them show the proportion itself.
+  const manyRandomIds = Array.from({ length: 100_000 }, () => randomBytes(8).toString('hex'));
+  const randomIdsInTheLimit = countPerOwner(manyRandomIds, clusterMasters, (journeyId) => cluster.ownerOf(keys.journey(journeyId)));
+  console.log(
+    `journeys per master for ${manyRandomIds.length} random ids: ${randomIdsInTheLimit.join(' / ')} (${percent(deviationsFromMean(randomIdsInTheLimit))} %); ` +
+      `journey partitions per master: ${countPerOwner(keys.journeyPartitions, clusterMasters, (partition) => cluster.ownerOf(partition.changeFeed)).join(' / ')}`,
+  );
+
   // The update phases differ in their journeys, not in their commands: one of them is enough.
   const commandRows = phases.slice(0, 2).flatMap((phase) => {
     const names = [...new Set(deployments.flatMap(({ name }) => Object.keys(ofPhase(name, phase).calls)))];
@@ -478,7 +487,7 @@ function report(deployments: readonly Deployment[], rounds: Record<DeploymentNam
       spreadCheck: `commands per operation on each master, without the per-client rate-limit commands (${[...PER_CLIENT_COMMANDS].join(', ')}), within ±${SPREAD_TOLERANCE_PERCENT} % of their mean`,
       budgetCpuMsPerSecond: BUDGET_CPU_MS_PER_SECOND,
     },
-    { summaries, spread, spreadWithinTolerance: pass, backgroundMsPerSecond: budgets, capacity, rounds },
+    { summaries, spread, spreadWithinTolerance: pass, randomJourneyIdsPerMasterInTheLimit: randomIdsInTheLimit, backgroundMsPerSecond: budgets, capacity, rounds },
   );
 }
 
