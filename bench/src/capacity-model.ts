@@ -38,9 +38,21 @@ export function operationsPerMaster(cpuMsPerOperation: number, budget: MasterBud
 }
 
 /**
- * Masters needed for `perSecond` operations that cost `cpuMsPerOperation` summed over the masters,
- * when the busiest master gets `largestDeviationPercent` more than the mean.
+ * The share of the operations the busiest master gets when operations spread evenly over
+ * `partitions` and the partitions as evenly as whole ones can over `masters` (16 over 3: 6/16).
  */
-export function mastersNeeded(perSecond: number, cpuMsPerOperation: number, budget: MasterBudget, largestDeviationPercent: number): number {
-  return Math.max(1, Math.ceil((perSecond * (1 + largestDeviationPercent / 100)) / operationsPerMaster(cpuMsPerOperation, budget)));
+export function busiestMasterShare(partitions: number, masters: number): number {
+  return Math.ceil(partitions / masters) / partitions;
+}
+
+/**
+ * The fewest masters whose busiest one stays within its budget at `perSecond` operations costing
+ * `cpuMsPerOperation` each; undefined when even one master per partition is not enough (more
+ * masters than partitions leave some without work).
+ */
+export function mastersNeeded(perSecond: number, cpuMsPerOperation: number, budget: MasterBudget, partitions: number): number | undefined {
+  for (let masters = 1; masters <= partitions; masters++) {
+    if (perSecond * busiestMasterShare(partitions, masters) <= operationsPerMaster(cpuMsPerOperation, budget)) return masters;
+  }
+  return undefined;
 }

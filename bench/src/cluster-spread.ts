@@ -17,7 +17,7 @@
  * master carries at 70 % of a core; masters needed for a target rate). Two shared cores cannot show
  * throughput growing with masters: every node runs on the same two cores.
  */
-import { redisKeys, slotOf } from '@skyway/contracts';
+import { JOURNEY_PARTITIONS, redisKeys, slotOf } from '@skyway/contracts';
 import { startRedisCluster, startRedisServer } from '@skyway/local-redis';
 import { sampleJourney, segmentId } from '@skyway/testkit';
 import Redis from 'ioredis';
@@ -438,9 +438,10 @@ function report(deployments: readonly Deployment[], rounds: Record<DeploymentNam
       { cpuMsPerSecond: BUDGET_CPU_MS_PER_SECOND, backgroundMsPerSecond: backgroundMsPerSecond(deployment, rounds[deployment.name]) },
     ]),
   ) as Record<DeploymentName, MasterBudget>;
-  const capacity = phases.map((phase, i) => {
+  const capacity = LOAD_PHASES.map(({ name: phase, journeys }) => {
     const cost = (deployment: Deployment) => ofPhase(deployment.name, phase).mastersCpuMs;
     const clusterBudget = budgets[cluster.name];
+    const partitions = journeys ? JOURNEY_PARTITIONS : SEARCH_PARTITIONS;
     return {
       operation: phase,
       'Redis CPU ms: one': cost(single),
@@ -452,15 +453,17 @@ function report(deployments: readonly Deployment[], rounds: Record<DeploymentNam
       'app CPU 3+3 ×': ofPhase(cluster.name, phase).appCpuMs / ofPhase(single.name, phase).appCpuMs,
       'one Redis /s': Math.round(operationsPerMaster(cost(single), budgets[single.name])),
       'per master /s': Math.round(operationsPerMaster(cost(cluster), clusterBudget)),
+      partitions,
       ...Object.fromEntries(
-        TARGET_RATES.map((rate) => [`masters for ${rate}/s`, mastersNeeded(rate, cost(cluster), clusterBudget, spread[i]?.largestDeviationPercent ?? 0)]),
+        TARGET_RATES.map((rate) => [`masters for ${rate}/s`, mastersNeeded(rate, cost(cluster), clusterBudget, partitions) ?? `> ${partitions}`]),
       ),
     };
   });
   printTable(
     `capacity model (3+3 cluster): a master may spend ${BUDGET_CPU_MS_PER_SECOND} ms/s (70 % of one core; Redis runs commands on one thread) less its idle background ` +
-      `(${deployments.map(({ name }) => `${name} ${budgets[name].backgroundMsPerSecond.toFixed(1)}`).join(', ')} ms/s per master); × = CPU per operation relative to one Redis; ` +
-      'masters needed allow for the measured imbalance. This machine has 2 shared cores, so it cannot show throughput growing with masters: a model, not a measurement of scaling',
+      `(${deployments.map(({ name }) => `${name} ${budgets[name].backgroundMsPerSecond.toFixed(1)}`).join(', ')} ms/s per master); × = Redis CPU per operation relative to one Redis; ` +
+      'masters needed = the fewest whose busiest master, with ⌈partitions / masters⌉ whole partitions, stays within budget (if ids hash evenly over the partitions: ' +
+      'search ids and random journey ids do, sequential journey ids do not). 2 shared cores cannot show throughput growing with masters: a model, not a measurement of scaling',
     capacity,
   );
   const pass = spread.every((row) => row.withinTolerance);

@@ -1,4 +1,4 @@
-import { countPerOwner, deviationsFromMean, largestDeviation, mastersNeeded, operationsPerMaster } from '../src/capacity-model';
+import { busiestMasterShare, countPerOwner, deviationsFromMean, largestDeviation, mastersNeeded, operationsPerMaster } from '../src/capacity-model';
 
 describe('the spread and capacity arithmetic of bench:cluster-spread', () => {
   it('gives each value\'s deviation from the mean in %: 16 partitions on 3 masters are 6/5/5, +12.5 % at most', () => {
@@ -13,11 +13,20 @@ describe('the spread and capacity arithmetic of bench:cluster-spread', () => {
     expect(() => countPerOwner(['z1'], ['a'], (item) => item.slice(0, 1))).toThrow('z is not one of a');
   });
 
-  it('sizes masters from the CPU an operation costs, less the idle background, allowing for the busiest master', () => {
+  it('gives the busiest master\'s share of whole partitions dealt as evenly as they go', () => {
+    expect(busiestMasterShare(16, 3)).toBe(6 / 16);
+    expect(busiestMasterShare(16, 4)).toBe(4 / 16);
+    expect(busiestMasterShare(16, 7)).toBe(3 / 16);
+    expect(busiestMasterShare(48, 3)).toBe(16 / 48);
+  });
+
+  it('sizes masters from the CPU an operation costs less the idle background, so that the busiest master stays within budget', () => {
     const budget = { cpuMsPerSecond: 700, backgroundMsPerSecond: 100 };
     expect(operationsPerMaster(0.5, budget)).toBe(1_200);
-    expect(mastersNeeded(12_000, 0.5, budget, 0)).toBe(10);
-    expect(mastersNeeded(12_000, 0.5, budget, 12.5)).toBe(12); // 13 500 / 1 200 = 11.25
-    expect(mastersNeeded(10, 0.5, budget, 0)).toBe(1);
+    expect(mastersNeeded(1_000, 0.5, budget, 16)).toBe(1);
+    // 8 masters hold 2 partitions each: 9 600 × 2/16 = 1 200; 7 would give one of them 3/16.
+    expect(mastersNeeded(9_600, 0.5, budget, 16)).toBe(8);
+    expect(mastersNeeded(9_601, 0.5, budget, 16)).toBe(16);
+    expect(mastersNeeded(19_201, 0.5, budget, 16)).toBeUndefined();
   });
 });
