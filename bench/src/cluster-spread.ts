@@ -114,8 +114,8 @@ const LOAD_PHASES: readonly LoadPhase[] = [
       name: `journey update, ${ids} ids`,
       perSecond: UPDATES_PER_SECOND,
       journeys: journeyIds[ids],
-      // The last segment is the warm-up's; each round sets another one.
-      operation: (baseUrl, round, n) => updateSegment(baseUrl, journeyIds[ids][n] as string, (round % (SEGMENTS - 1)) + 1),
+      // A round sets one segment of each journey (a commit whether or not the status changes).
+      operation: (baseUrl, round, n) => updateSegment(baseUrl, journeyIds[ids][n] as string, (round % SEGMENTS) + 1),
     }),
   ),
 ];
@@ -228,11 +228,11 @@ async function createJourneys(baseUrl: string, ids: readonly string[]): Promise<
   );
 }
 
-/** The journeys, then JIT and connection pools: every phase once at its rate, on the last segment. */
+/** The journeys, then JIT and connection pools: every phase at its rate for a while, as a round after the last. */
 async function warmUp(deployment: Deployment): Promise<void> {
   const { url } = deployment.pipeline.main;
   await createJourneys(url, [...journeyIds.sequential, ...journeyIds.random]);
-  for (const phase of LOAD_PHASES) await openLoop(phase.perSecond, WARMUP_SECONDS, (n) => phase.operation(url, SEGMENTS - 1, n));
+  for (const phase of LOAD_PHASES) await openLoop(phase.perSecond, WARMUP_SECONDS, (n) => phase.operation(url, ROUNDS, n));
 }
 
 async function runRound(deployment: Deployment, round: number): Promise<RoundResult> {
