@@ -22,6 +22,8 @@ export interface PipelineOptions {
   readonly suppliers?: number;
   readonly supplierLatencyMs: number;
   readonly providerConcurrency?: number;
+  /** Extra variables for main-service and every provider (e.g. `REDIS_CLUSTER_NODES`). */
+  readonly serviceEnv?: Record<string, string>;
   /** Extra main-service variables. */
   readonly mainEnv?: Record<string, string>;
 }
@@ -38,7 +40,7 @@ export const UNLIMITED_CLIENT_ENV = {
 
 export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
   const keyPrefix = uniqueKeyPrefix('bench');
-  const common = { REDIS_URL: options.redisUrl, REDIS_KEY_PREFIX: keyPrefix, LOG_LEVEL: 'warn' };
+  const common = { REDIS_URL: options.redisUrl, REDIS_KEY_PREFIX: keyPrefix, LOG_LEVEL: 'warn', ...options.serviceEnv };
   const suppliers = await Promise.all(
     Array.from({ length: options.suppliers ?? 1 }, () =>
       startApp('mock-supplier', { env: { LOG_LEVEL: 'warn', SUPPLIER_LATENCY_MS: String(options.supplierLatencyMs) } }),
@@ -87,11 +89,17 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** The CPU each process of a pipeline (and this benchmark process) used while `work` ran, in % of one core. */
-export async function cpuShares<T>(pipeline: Pipeline, work: () => Promise<T>): Promise<{ result: T; cpuPercent: Record<string, number> }> {
+/** The process ids of a pipeline's processes and this benchmark process, by name. */
+export function pipelinePids(pipeline: Pipeline): Record<string, number> {
   const pids: Record<string, number> = { 'main-service': pipeline.main.child.pid as number, 'bench client': process.pid };
   pipeline.providers.forEach((provider, i) => (pids[`provider-service ${i + 1}`] = provider.child.pid as number));
   pipeline.suppliers.forEach((supplier, i) => (pids[`mock-supplier ${i + 1}`] = supplier.child.pid as number));
+  return pids;
+}
+
+/** The CPU each process of a pipeline (and this benchmark process) used while `work` ran, in % of one core. */
+export async function cpuShares<T>(pipeline: Pipeline, work: () => Promise<T>): Promise<{ result: T; cpuPercent: Record<string, number> }> {
+  const pids = pipelinePids(pipeline);
   const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
   const startedAt = performance.now();
   const result = await work();
