@@ -29,6 +29,15 @@ export const JOURNEY_PARTITIONS = 16;
 export const slotOf: (key: string) => number = clusterKeySlot;
 
 /**
+ * The partition (0 … count − 1) of an id: its slot's range among `count` equal slot ranges, i.e. the
+ * CRC16's high bits. Not `slot mod count`, the low bits, which sequential ids (`JRN-000001`, …) fill
+ * unevenly: with 16 partitions, half of them got half the journeys of the other half.
+ */
+export function partitionOf(id: string, count: number): number {
+  return Math.floor((clusterKeySlot(id) * count) / CLUSTER_SLOTS);
+}
+
+/**
  * The hash tags of `count` partitions named `<namespace><index>`: partition i gets the first tag
  * (`s3`, else `s3.1`, `s3.2`, …) whose slot lies in the i-th of `count` equal slot ranges, so the
  * partitions spread evenly over the masters of a cluster whose slots are evenly assigned.
@@ -111,9 +120,8 @@ export function redisKeys(prefix = '', options: RedisKeysOptions = {}): RedisKey
   const journeyPartitions = partitionTags('j', JOURNEY_PARTITIONS).map(
     (tag, index): JourneyPartition => ({ index, tag, changeFeed: `${prefix}${STREAMS.journeyChanges}:{${tag}}` }),
   );
-  const searchPartitionOf = (searchId: string): SearchPartition => searchPartitions[clusterKeySlot(searchId) % count] as SearchPartition;
-  const journeyPartitionOf = (journeyId: string): JourneyPartition =>
-    journeyPartitions[clusterKeySlot(journeyId) % JOURNEY_PARTITIONS] as JourneyPartition;
+  const searchPartitionOf = (searchId: string): SearchPartition => searchPartitions[partitionOf(searchId, count)] as SearchPartition;
+  const journeyPartitionOf = (journeyId: string): JourneyPartition => journeyPartitions[partitionOf(journeyId, JOURNEY_PARTITIONS)] as JourneyPartition;
   const journey = (journeyId: string): string => `${prefix}journey:{${journeyPartitionOf(journeyId).tag}}:${journeyId}`;
   return {
     searchPartitions,

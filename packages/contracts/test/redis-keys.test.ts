@@ -76,6 +76,23 @@ describe('redisKeys', () => {
     expect(keys.searchPartitionOf(SEARCH_ID)).toBe(keys.searchPartitionOf(SEARCH_ID));
   });
 
+  it('spreads sequential journey ids evenly: every partition within ±15 % of the mean, every master of 3 within ±15 %', () => {
+    const keys = redisKeys('');
+    for (const format of [(n: number) => `JRN-${String(n).padStart(6, '0')}`, (n: number) => `JRN-${String(n).padStart(3, '0')}`, (n: number) => String(n)]) {
+      const perPartition = new Array<number>(JOURNEY_PARTITIONS).fill(0);
+      for (let n = 1; n <= 4_000; n++) perPartition[keys.journeyPartitionOf(format(n)).index]! += 1;
+      const mean = 4_000 / JOURNEY_PARTITIONS;
+      for (const count of perPartition) expect(Math.abs(count - mean) / mean).toBeLessThanOrEqual(0.15);
+      // Masters as redis-cli --cluster create slices them (5461/5461/5462 slots): 16 partitions are 5/6/5, so +12.5 % is the floor.
+      const perMaster = [0, 0, 0];
+      keys.journeyPartitions.forEach((partition) => {
+        const slot = slotOf(partition.tag);
+        perMaster[slot < 5461 ? 0 : slot < 10923 ? 1 : 2]! += perPartition[partition.index]!;
+      });
+      for (const count of perMaster) expect(Math.abs(count - 4_000 / 3) / (4_000 / 3)).toBeLessThanOrEqual(0.15);
+    }
+  });
+
   it('refuses a partition count that is not an integer from 1 to 1024', () => {
     for (const bad of [0, -1, 1.5, 1_025]) expect(() => redisKeys('', { searchPartitions: bad })).toThrow(RangeError);
   });
