@@ -24,6 +24,8 @@ export interface PipelineOptions {
   readonly providerConcurrency?: number;
   /** Extra main-service variables. */
   readonly mainEnv?: Record<string, string>;
+  /** Extra variables of every process (e.g. `OTEL_SDK_DISABLED`). */
+  readonly env?: Record<string, string>;
 }
 
 /**
@@ -38,10 +40,10 @@ export const UNLIMITED_CLIENT_ENV = {
 
 export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
   const keyPrefix = uniqueKeyPrefix('bench');
-  const common = { REDIS_URL: options.redisUrl, REDIS_KEY_PREFIX: keyPrefix, LOG_LEVEL: 'warn' };
+  const common = { REDIS_URL: options.redisUrl, REDIS_KEY_PREFIX: keyPrefix, LOG_LEVEL: 'warn', ...options.env };
   const suppliers = await Promise.all(
     Array.from({ length: options.suppliers ?? 1 }, () =>
-      startApp('mock-supplier', { env: { LOG_LEVEL: 'warn', SUPPLIER_LATENCY_MS: String(options.supplierLatencyMs) } }),
+      startApp('mock-supplier', { env: { LOG_LEVEL: 'warn', SUPPLIER_LATENCY_MS: String(options.supplierLatencyMs), ...options.env } }),
     ),
   );
   const providers = await Promise.all(
@@ -87,8 +89,16 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-/** The CPU each process of a pipeline (and this benchmark process) used while `work` ran, in % of one core. */
-export async function cpuShares<T>(pipeline: Pipeline, work: () => Promise<T>): Promise<{ result: T; cpuPercent: Record<string, number> }> {
+export interface CpuUse<T> {
+  readonly result: T;
+  /** Per process, in % of one core while `work` ran. */
+  readonly cpuPercent: Record<string, number>;
+  /** Per process, CPU seconds used while `work` ran. */
+  readonly cpuSeconds: Record<string, number>;
+}
+
+/** The CPU each process of a pipeline (and this benchmark process) used while `work` ran. */
+export async function cpuShares<T>(pipeline: Pipeline, work: () => Promise<T>): Promise<CpuUse<T>> {
   const pids: Record<string, number> = { 'main-service': pipeline.main.child.pid as number, 'bench client': process.pid };
   pipeline.providers.forEach((provider, i) => (pids[`provider-service ${i + 1}`] = provider.child.pid as number));
   pipeline.suppliers.forEach((supplier, i) => (pids[`mock-supplier ${i + 1}`] = supplier.child.pid as number));
@@ -96,8 +106,7 @@ export async function cpuShares<T>(pipeline: Pipeline, work: () => Promise<T>): 
   const startedAt = performance.now();
   const result = await work();
   const seconds = (performance.now() - startedAt) / 1_000;
-  const cpuPercent = Object.fromEntries(
-    Object.entries(pids).map(([name, pid]) => [name, Math.round(((cpuSeconds(pid) - (before[name] as number)) / seconds) * 100)]),
-  );
-  return { result, cpuPercent };
+  const used = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid) - (before[name] as number)]));
+  const cpuPercent = Object.fromEntries(Object.entries(used).map(([name, cpu]) => [name, Math.round((cpu / seconds) * 100)]));
+  return { result, cpuPercent, cpuSeconds: used };
 }
