@@ -1,5 +1,6 @@
-import { startApp, uniqueKeyPrefix, type AppProcess } from '@skyway/testkit';
+import { startApp, uniqueKeyPrefix, type AppName, type AppProcess } from '@skyway/testkit';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 /** The flight search pipeline as real processes: mock-supplier, provider replicas, main-service. */
@@ -38,12 +39,24 @@ export const UNLIMITED_CLIENT_ENV = {
   SSE_MAX_STREAMS_PER_CLIENT: '1000000',
 } as const;
 
+/**
+ * With `BENCH_CPU_PROF_DIR` set, every app process writes a V8 CPU profile of its whole life to
+ * `<dir>/<app>/` when it exits (bench/README.md, "Profiling").
+ */
+function profiling(app: AppName): { nodeArgs?: string[] } {
+  const dir = process.env.BENCH_CPU_PROF_DIR;
+  return dir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${join(dir, app)}`] } : {};
+}
+
 export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
   const keyPrefix = uniqueKeyPrefix('bench');
   const common = { REDIS_URL: options.redisUrl, REDIS_KEY_PREFIX: keyPrefix, LOG_LEVEL: 'warn', ...options.env };
   const suppliers = await Promise.all(
     Array.from({ length: options.suppliers ?? 1 }, () =>
-      startApp('mock-supplier', { env: { LOG_LEVEL: 'warn', SUPPLIER_LATENCY_MS: String(options.supplierLatencyMs), ...options.env } }),
+      startApp('mock-supplier', {
+        env: { LOG_LEVEL: 'warn', SUPPLIER_LATENCY_MS: String(options.supplierLatencyMs), ...options.env },
+        ...profiling('mock-supplier'),
+      }),
     ),
   );
   const providers = await Promise.all(
@@ -55,12 +68,14 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
           CONSUMER_NAME: `bench-provider-${i + 1}`,
           PROVIDER_CONCURRENCY: String(options.providerConcurrency ?? 16),
         },
+        ...profiling('provider-service'),
         readyPath: '/health/ready',
       }),
     ),
   );
   const main = await startApp('main-service', {
     env: { ...common, ...UNLIMITED_CLIENT_ENV, SEED_JOURNEYS: 'none', ...options.mainEnv },
+    ...profiling('main-service'),
     readyPath: '/health/ready',
   });
   return {
