@@ -1,4 +1,4 @@
-import { context, isSpanContextValid, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { context, isSpanContextValid, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
 import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_HTTP_ROUTE, ATTR_URL_PATH } from '@opentelemetry/semantic-conventions';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
@@ -13,6 +13,7 @@ export function isOperationalPath(url: string): boolean {
 const TRACER_NAME = '@skyway/telemetry';
 
 const requestSpans = new WeakMap<FastifyRequest, Span>();
+const requestContexts = new WeakMap<FastifyRequest, Context>();
 
 /** The request's span (undefined when tracing is off or the path is not traced). */
 export function requestSpan(request: FastifyRequest): Span | undefined {
@@ -22,8 +23,9 @@ export function requestSpan(request: FastifyRequest): Span | undefined {
 /**
  * One SERVER span per request, continuing an incoming `traceparent`, named `METHOD /route`, ended
  * when the response closes (an SSE stream's span lasts as long as the stream). Its context is the
- * active one for every later hook and the handler, and for the request's and response's events
- * (body parsing, `finish`), so log lines and child spans (Redis, stream producers) join it.
+ * active one for every later hook, the handler and the `onResponse` hooks, so log lines and child
+ * spans (Redis, stream producers) join it. (Entering it again after the body is read and when the
+ * response finishes costs less than binding the request's and response's event emitters to it.)
  *
  * Why not @fastify/otel and the HTTP server instrumentation: they opened a span per Fastify hook
  * and a second one per request (18 spans per search in main-service); this is one, measured in
@@ -52,8 +54,7 @@ export function traceRequests(app: FastifyInstance): void {
     if (!isSpanContextValid(span.spanContext())) return done();
     requestSpans.set(request, span);
     const active = trace.setSpan(parent, span);
-    context.bind(active, request.raw);
-    context.bind(active, reply.raw);
+    requestContexts.set(request, active);
     reply.raw.once('close', () => {
       span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, reply.raw.statusCode);
       if (reply.raw.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
@@ -61,6 +62,15 @@ export function traceRequests(app: FastifyInstance): void {
     });
     context.with(active, done);
   });
+  // Reading the body and the response's `finish` run outside the request's async context: the first
+  // hook after each enters it again, for the hooks, the handler and the log lines after it.
+  const reenter = (request: FastifyRequest, _reply: unknown, done: () => void): void => {
+    const active = requestContexts.get(request);
+    if (active === undefined) return done();
+    context.with(active, done);
+  };
+  app.addHook('preValidation', reenter);
+  app.addHook('onResponse', reenter);
   app.addHook('onError', (request, _reply, error, done) => {
     requestSpans.get(request)?.recordException(error);
     done();
