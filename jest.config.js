@@ -14,7 +14,7 @@ module.exports = {
     '/node_modules/.+/jose/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2023' }, module: { type: 'commonjs' } }],
   },
   transformIgnorePatterns: ['/node_modules/(?!(\\.pnpm/jose@[^/]+/node_modules/)?jose/)'],
-  moduleNameMapper: { '^@skyway/([a-z-]+)$': '<rootDir>/packages/$1/src' },
+  moduleNameMapper: { '^@skyway/([a-z-]+)$': '<rootDir>/packages/$1/src', '^@skyway/([a-z-]+)/([a-z-]+)$': '<rootDir>/packages/$1/src/$2' },
   modulePathIgnorePatterns: ['<rootDir>/apps/.*/dist', '<rootDir>/packages/.*/dist', '<rootDir>/tools/.*/dist', '<rootDir>/bench/dist'],
   globalSetup: '<rootDir>/packages/testkit/src/jest-global-setup.ts',
   globalTeardown: '<rootDir>/packages/testkit/src/jest-global-teardown.ts',

@@ -1,5 +1,6 @@
-import { startApp, uniqueKeyPrefix, type AppProcess } from '@skyway/testkit';
+import { startApp, uniqueKeyPrefix, type AppName, type AppProcess } from '@skyway/testkit';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 /** The flight search pipeline as real processes: mock-supplier, provider replicas, main-service. */
@@ -26,6 +27,8 @@ export interface PipelineOptions {
   readonly serviceEnv?: Record<string, string>;
   /** Extra main-service variables. */
   readonly mainEnv?: Record<string, string>;
+  /** Extra variables of every process (e.g. `OTEL_SDK_DISABLED`). */
+  readonly env?: Record<string, string>;
 }
 
 /**
@@ -38,12 +41,24 @@ export const UNLIMITED_CLIENT_ENV = {
   SSE_MAX_STREAMS_PER_CLIENT: '1000000',
 } as const;
 
+/**
+ * With `BENCH_CPU_PROF_DIR` set, every app process writes a V8 CPU profile of its whole life to
+ * `<dir>/<app>/` when it exits (bench/README.md, "Profiling").
+ */
+function profiling(app: AppName): { nodeArgs?: string[] } {
+  const dir = process.env.BENCH_CPU_PROF_DIR;
+  return dir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${join(dir, app)}`] } : {};
+}
+
 export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
   const keyPrefix = uniqueKeyPrefix('bench');
-  const common = { REDIS_URL: options.redisUrl, REDIS_KEY_PREFIX: keyPrefix, LOG_LEVEL: 'warn', ...options.serviceEnv };
+  const common = { REDIS_URL: options.redisUrl, REDIS_KEY_PREFIX: keyPrefix, LOG_LEVEL: 'warn', ...options.env, ...options.serviceEnv };
   const suppliers = await Promise.all(
     Array.from({ length: options.suppliers ?? 1 }, () =>
-      startApp('mock-supplier', { env: { LOG_LEVEL: 'warn', SUPPLIER_LATENCY_MS: String(options.supplierLatencyMs) } }),
+      startApp('mock-supplier', {
+        env: { LOG_LEVEL: 'warn', SUPPLIER_LATENCY_MS: String(options.supplierLatencyMs), ...options.env },
+        ...profiling('mock-supplier'),
+      }),
     ),
   );
   const providers = await Promise.all(
@@ -55,12 +70,14 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
           CONSUMER_NAME: `bench-provider-${i + 1}`,
           PROVIDER_CONCURRENCY: String(options.providerConcurrency ?? 16),
         },
+        ...profiling('provider-service'),
         readyPath: '/health/ready',
       }),
     ),
   );
   const main = await startApp('main-service', {
     env: { ...common, ...UNLIMITED_CLIENT_ENV, SEED_JOURNEYS: 'none', ...options.mainEnv },
+    ...profiling('main-service'),
     readyPath: '/health/ready',
   });
   return {
@@ -97,15 +114,22 @@ export function pipelinePids(pipeline: Pipeline): Record<string, number> {
   return pids;
 }
 
-/** The CPU each process of a pipeline (and this benchmark process) used while `work` ran, in % of one core. */
-export async function cpuShares<T>(pipeline: Pipeline, work: () => Promise<T>): Promise<{ result: T; cpuPercent: Record<string, number> }> {
+export interface CpuUse<T> {
+  readonly result: T;
+  /** Per process, in % of one core while `work` ran. */
+  readonly cpuPercent: Record<string, number>;
+  /** Per process, CPU seconds used while `work` ran. */
+  readonly cpuSeconds: Record<string, number>;
+}
+
+/** The CPU each process of a pipeline (and this benchmark process) used while `work` ran. */
+export async function cpuShares<T>(pipeline: Pipeline, work: () => Promise<T>): Promise<CpuUse<T>> {
   const pids = pipelinePids(pipeline);
   const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
   const startedAt = performance.now();
   const result = await work();
   const seconds = (performance.now() - startedAt) / 1_000;
-  const cpuPercent = Object.fromEntries(
-    Object.entries(pids).map(([name, pid]) => [name, Math.round(((cpuSeconds(pid) - (before[name] as number)) / seconds) * 100)]),
-  );
-  return { result, cpuPercent };
+  const used = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid) - (before[name] as number)]));
+  const cpuPercent = Object.fromEntries(Object.entries(used).map(([name, cpu]) => [name, Math.round((cpu / seconds) * 100)]));
+  return { result, cpuPercent, cpuSeconds: used };
 }

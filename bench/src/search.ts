@@ -2,17 +2,24 @@
  * `pnpm bench:search` — the flight search pipeline end to end, as real processes on one Redis:
  * POST /api/flights/search → the `completed` event on the search's SSE stream.
  *
- * 1. Supplier latency 0, one provider replica: fixed arrival rates, open loop (arrivals on a fixed
- *    schedule whatever the system does; latency counts from the scheduled moment, so a stalled
- *    system cannot hide its backlog), then the throughput ceiling (closed loop, many clients).
+ * 0. The floor, in the same run: CPU per request of a bare Fastify route and of the same route
+ *    through the apps' telemetry plugin (tracing on and off), and an ioredis round trip.
+ * 1. Supplier latency 0, one provider replica, after a warm-up of every process: fixed arrival
+ *    rates, open loop (arrivals on a fixed schedule whatever the system does; latency counts from
+ *    the scheduled moment, so a stalled system cannot hide its backlog), then the throughput
+ *    ceiling (closed loop, many clients) with tracing on (the default) and, on a second pipeline
+ *    taking turns with it, tracing off. CPU ms per search per process (from /proc) and Redis
+ *    commands per search by name (`INFO commandstats` deltas, background subtracted) for each.
  * 2. Supplier latency 200 ms: 1, 2 and 4 provider replicas (PROVIDER_CONCURRENCY 16 each, one
  *    mock-supplier each), closed loop with more clients than all replicas have slots; the three
  *    pipelines run side by side and take turns, round after round.
  */
 import { provisionRedis } from '@skyway/testkit';
+import Redis from 'ioredis';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cpuShares, startPipeline, type Pipeline } from './pipeline';
+import { commandRates, commandStats, commandsPerSearch, measureHttpFloor, measureRedisFloor, type CommandStats } from './floor';
+import { cpuShares, startPipeline, type CpuUse, type Pipeline } from './pipeline';
 import { latencyHistogram, median, printTable, runBenchmark, writeResults } from './report';
 import { searchToCompletion } from './search-client';
 
@@ -27,10 +34,18 @@ const SCALING_SUPPLIER_LATENCY_MS = 200;
 const PROVIDER_CONCURRENCY = 16;
 const SCALING_CLIENTS = 2 * Math.max(...REPLICAS) * PROVIDER_CONCURRENCY;
 const SEARCH_TIMEOUT_MS = 15_000;
+/** Closed-loop load on every fresh process before anything is measured: JIT and GC settle in the first seconds. */
+const PROCESS_WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 10);
+const FLOOR_SECONDS = 3;
+/** How long the pipelines idle while the background Redis command rate is measured. */
+const BACKGROUND_SECONDS = 5;
 
 interface LoadResult {
   readonly offered: number;
   readonly completed: number;
+  /** Every completion while the load ran, warm-up included: the denominator of CPU and commands per search. */
+  readonly completedWhileRunning: number;
+  readonly seconds: number;
   readonly errors: number;
   readonly completedPerSecond: number;
   readonly p50Ms: number;
@@ -69,6 +84,8 @@ async function openLoop(baseUrl: string, rate: number, seconds: number): Promise
   return {
     offered: total,
     completed,
+    completedWhileRunning: completed,
+    seconds: (performance.now() - startAt) / 1_000,
     errors,
     completedPerSecond: completed / ((lastCompletionAt - startAt) / 1_000),
     p50Ms: histogram.getValueAtPercentile(50) / 1_000,
@@ -78,12 +95,14 @@ async function openLoop(baseUrl: string, rate: number, seconds: number): Promise
 }
 
 /** `clients` loops of search-after-search; counts completions inside the measured window only. */
-async function closedLoop(baseUrl: string, clients: number): Promise<LoadResult> {
+async function closedLoop(baseUrl: string, clients: number, measureSeconds = MEASURE_SECONDS): Promise<LoadResult> {
   const histogram = latencyHistogram();
-  const measureFrom = performance.now() + WARMUP_SECONDS * 1_000;
-  const measureUntil = measureFrom + MEASURE_SECONDS * 1_000;
+  const loadStartedAt = performance.now();
+  const measureFrom = loadStartedAt + WARMUP_SECONDS * 1_000;
+  const measureUntil = measureFrom + measureSeconds * 1_000;
   let errors = 0;
   let offered = 0;
+  let completedWhileRunning = 0;
   let firstError: string | undefined;
   const client = async (): Promise<void> => {
     while (performance.now() < measureUntil) {
@@ -91,6 +110,7 @@ async function closedLoop(baseUrl: string, clients: number): Promise<LoadResult>
       try {
         const ms = await searchToCompletion(baseUrl, startedAt, SEARCH_TIMEOUT_MS);
         const completedAt = startedAt + ms;
+        completedWhileRunning++;
         if (completedAt >= measureFrom && completedAt < measureUntil) histogram.recordValue(Math.max(1, Math.round(ms * 1_000)));
         if (startedAt >= measureFrom) offered++;
       } catch (error) {
@@ -103,8 +123,10 @@ async function closedLoop(baseUrl: string, clients: number): Promise<LoadResult>
   return {
     offered,
     completed: histogram.totalCount,
+    completedWhileRunning,
+    seconds: (performance.now() - loadStartedAt) / 1_000,
     errors,
-    completedPerSecond: histogram.totalCount / MEASURE_SECONDS,
+    completedPerSecond: histogram.totalCount / measureSeconds,
     p50Ms: histogram.getValueAtPercentile(50) / 1_000,
     p99Ms: histogram.getValueAtPercentile(99) / 1_000,
     ...(firstError ? { firstError } : {}),
@@ -121,32 +143,108 @@ function summary(runs: readonly LoadResult[]) {
   };
 }
 
+/** CPU ms per completed search of each process during a load run. */
+function cpuMsPerSearch(run: CpuUse<LoadResult>): Record<string, number> {
+  const searches = Math.max(1, run.result.completedWhileRunning);
+  return Object.fromEntries(Object.entries(run.cpuSeconds).map(([name, seconds]) => [name, (seconds * 1_000) / searches]));
+}
+
+/** Per-process medians of per-run records. */
+function medianByKey(records: readonly Record<string, number>[]): Record<string, number> {
+  return Object.fromEntries(Object.keys(records[0] ?? {}).map((key) => [key, median(records.map((record) => record[key] ?? 0))]));
+}
+
+/** A setting measured round after round: its load results, CPU per search and (ceilings) Redis commands per search. */
+interface Setting {
+  readonly label: string;
+  readonly runs: LoadResult[];
+  readonly cpuMsPerSearch: Record<string, number>[];
+  readonly cpuPercent: Record<string, number>[];
+  readonly commandsPerSearch: CommandStats[];
+}
+
+function newSetting(label: string): Setting {
+  return { label, runs: [], cpuMsPerSearch: [], cpuPercent: [], commandsPerSearch: [] };
+}
+
+function record(setting: Setting, run: CpuUse<LoadResult>, commands?: CommandStats): void {
+  setting.runs.push(run.result);
+  setting.cpuMsPerSearch.push(cpuMsPerSearch(run));
+  setting.cpuPercent.push(run.cpuPercent);
+  if (commands) setting.commandsPerSearch.push(commands);
+}
+
+/** Commands per search, by name: the median over rounds of each command's calls and Redis µs. */
+function medianCommands(rounds: readonly CommandStats[]): CommandStats {
+  const names = [...new Set(rounds.flatMap((round) => Object.keys(round)))];
+  return Object.fromEntries(
+    names
+      .map((name) => [name, { calls: median(rounds.map((round) => round[name]?.calls ?? 0)), usec: median(rounds.map((round) => round[name]?.usec ?? 0)) }] as const)
+      .sort(([, a], [, b]) => b.calls - a.calls),
+  );
+}
+
+const MAIN = 'main-service';
+const PROVIDER = 'provider-service 1';
+const SUPPLIER = 'mock-supplier 1';
+
 async function main(): Promise<void> {
-  // Every app process started registers an exit handler (testkit kills it if we die); 16 are expected.
-  process.setMaxListeners(32);
+  // Every app process started registers an exit handler (testkit kills it if we die); 20 are expected.
+  process.setMaxListeners(40);
   const redis = await provisionRedis();
+  const stats = new Redis(redis.url);
   const pipelines: Pipeline[] = [];
   try {
-    // Part 1: arrival rates and the ceiling, supplier latency 0, one provider.
+    // Part 0: the floor.
+    const httpFloor = await measureHttpFloor(ROUNDS, FLOOR_SECONDS, FLOOR_SECONDS);
+    const redisFloor = await measureRedisFloor(redis.url);
+    console.error('search: floor measured');
+
+    // Part 1: arrival rates and the ceiling, supplier latency 0, one provider; tracing on and off side by side.
     const fast = await startPipeline({ redisUrl: redis.url, providers: 1, supplierLatencyMs: 0, providerConcurrency: PROVIDER_CONCURRENCY });
     pipelines.push(fast);
-    await closedLoop(fast.main.url, 8); // warm-up: JIT, connection pools
-    const rateRuns = new Map<number, LoadResult[]>(RATES_PER_SECOND.map((rate) => [rate, []]));
-    const ceilingRuns: LoadResult[] = [];
-    const ceilingCpu: Record<string, number>[] = [];
+    const untraced = await startPipeline({
+      redisUrl: redis.url,
+      providers: 1,
+      supplierLatencyMs: 0,
+      providerConcurrency: PROVIDER_CONCURRENCY,
+      env: { OTEL_SDK_DISABLED: 'true' },
+    });
+    pipelines.push(untraced);
+    for (const pipeline of [fast, untraced]) await closedLoop(pipeline.main.url, CEILING_CLIENTS, PROCESS_WARMUP_SECONDS);
+    // Both pipelines idle: what their loops ask of Redis with no search running.
+    const idleBefore = await commandStats(stats);
+    await sleep(BACKGROUND_SECONDS * 1_000);
+    const background = commandRates(idleBefore, await commandStats(stats), BACKGROUND_SECONDS);
+
+    const withCommands = async (pipeline: Pipeline, load: () => Promise<LoadResult>): Promise<[CpuUse<LoadResult>, CommandStats]> => {
+      const before = await commandStats(stats);
+      const run = await cpuShares(pipeline, load);
+      const rates = commandRates(before, await commandStats(stats), run.result.seconds);
+      return [run, commandsPerSearch(rates, background, run.result.completedWhileRunning / run.result.seconds)];
+    };
+    const rateSettings = new Map<number, Setting>(RATES_PER_SECOND.map((rate) => [rate, newSetting(`${rate} /s offered, tracing on`)]));
+    const ceilingOn = newSetting(`ceiling (closed, ${CEILING_CLIENTS} clients), tracing on`);
+    const ceilingOff = newSetting(`ceiling (closed, ${CEILING_CLIENTS} clients), tracing off`);
     for (let round = 0; round < ROUNDS; round++) {
       for (const rate of RATES_PER_SECOND) {
-        rateRuns.get(rate)?.push(await openLoop(fast.main.url, rate, RATE_SECONDS));
+        const [run, commands] = await withCommands(fast, () => openLoop(fast.main.url, rate, RATE_SECONDS));
+        record(rateSettings.get(rate) as Setting, run, commands);
         await sleep(500);
       }
-      const ceilingRun = await cpuShares(fast, () => closedLoop(fast.main.url, CEILING_CLIENTS));
-      ceilingRuns.push(ceilingRun.result);
-      ceilingCpu.push(ceilingRun.cpuPercent);
-      await sleep(500);
+      const ceilings: [Setting, Pipeline][] = [
+        [ceilingOn, fast],
+        [ceilingOff, untraced],
+      ];
+      if (round % 2 === 1) ceilings.reverse();
+      for (const [setting, pipeline] of ceilings) {
+        const [run, commands] = await withCommands(pipeline, () => closedLoop(pipeline.main.url, CEILING_CLIENTS));
+        record(setting, run, commands);
+        await sleep(500);
+      }
       console.error(`search: latency round ${round + 1}/${ROUNDS} done`);
     }
-    await fast.stop();
-    pipelines.pop();
+    for (const pipeline of pipelines.splice(0)) await pipeline.stop();
 
     // Part 2: provider scaling with a 200 ms supplier; the three pipelines take turns.
     const scaled = new Map<number, Pipeline>();
@@ -160,6 +258,7 @@ async function main(): Promise<void> {
       });
       pipelines.push(pipeline);
       scaled.set(replicas, pipeline);
+      await closedLoop(pipeline.main.url, SCALING_CLIENTS, PROCESS_WARMUP_SECONDS / 2);
     }
     const scalingRuns = new Map<number, LoadResult[]>(REPLICAS.map((replicas) => [replicas, []]));
     // CPU of the pipeline's app processes plus this client (Redis not included), in % of one core; the machine has 200 %.
@@ -176,22 +275,82 @@ async function main(): Promise<void> {
       console.error(`search: scaling round ${round + 1}/${ROUNDS} done`);
     }
 
+    // The floor.
+    const bareUs = httpFloor.cpuUsPerRequest['bare Fastify'];
+    printTable(
+      `floor: CPU per request of a trivial route (GET /floor, ${FLOOR_SECONDS} s × ${ROUNDS} rounds, taking turns), server process from /proc; median`,
+      Object.entries(httpFloor.cpuUsPerRequest).map(([variant, us]) => ({ variant, 'CPU µs / request': us, 'vs bare Fastify': us / bareUs })),
+    );
+    printTable('floor: ioredis GET round trip against the benchmark Redis (this process, otherwise idle)', [
+      {
+        'sequential: round trip µs (median)': redisFloor.sequential.latencyUsMedian,
+        'client CPU µs / command': redisFloor.sequential.clientCpuUsPerCommand,
+        '64 in flight: commands/s': Math.round(redisFloor.concurrent.commandsPerSecond),
+        'client CPU µs / command ': redisFloor.concurrent.clientCpuUsPerCommand,
+      },
+    ]);
+
+    // Latency and throughput.
     const rateRows: Record<string, string | number>[] = RATES_PER_SECOND.map((rate) => {
-      const s = summary(rateRuns.get(rate) ?? []);
+      const s = summary(rateSettings.get(rate)?.runs ?? []);
       return { 'offered /s': rate, 'completed /s': s.completedPerSecondMedian, 'p50 ms': s.p50MsMedian, 'p99 ms': s.p99MsMedian, errors: s.errors };
     });
-    const ceiling = summary(ceilingRuns);
-    rateRows.push({ 'offered /s': `closed, ${CEILING_CLIENTS} clients`, 'completed /s': ceiling.completedPerSecondMedian, 'p50 ms': ceiling.p50MsMedian, 'p99 ms': ceiling.p99MsMedian, errors: ceiling.errors });
+    for (const [setting, name] of [
+      [ceilingOn, 'closed, tracing on'],
+      [ceilingOff, 'closed, tracing off'],
+    ] as const) {
+      const s = summary(setting.runs);
+      rateRows.push({ 'offered /s': `${name}, ${CEILING_CLIENTS} clients`, 'completed /s': s.completedPerSecondMedian, 'p50 ms': s.p50MsMedian, 'p99 ms': s.p99MsMedian, errors: s.errors });
+    }
     printTable(`POST → completed on SSE, supplier latency 0, 1 provider; median of ${ROUNDS} rounds`, rateRows);
-    const ceilingCpuMedian = Object.fromEntries(Object.keys(ceilingCpu[0] ?? {}).map((name) => [name, median(ceilingCpu.map((run) => run[name] ?? 0))]));
-    // Searches per CPU-second the apps and the client got: steadier than searches/s when other
-    // work on the shared machine takes a varying share of the cores.
-    const searchesPerCoreSecond = median(
-      ceilingRuns.map((run, i) => run.completedPerSecond / (Object.values(ceilingCpu[i] ?? {}).reduce((sum, percent) => sum + percent, 0) / 100)),
+
+    // CPU per search per process, next to the floor.
+    const settings = [...rateSettings.values(), ceilingOn, ceilingOff];
+    const cpuRows = settings.map((setting) => {
+      const ms = medianByKey(setting.cpuMsPerSearch);
+      const appsMs = (ms[MAIN] ?? 0) + (ms[PROVIDER] ?? 0);
+      return {
+        setting: setting.label,
+        'main ms': ms[MAIN] ?? 0,
+        'provider ms': ms[PROVIDER] ?? 0,
+        'main + provider ms': appsMs,
+        'supplier ms': ms[SUPPLIER] ?? 0,
+        'client ms': ms['bench client'] ?? 0,
+        'main + provider in bare requests': (appsMs * 1_000) / bareUs,
+      };
+    });
+    printTable(
+      `CPU ms per search per process (from /proc; median of ${ROUNDS} rounds); a bare Fastify request is ${bareUs.toFixed(0)} µs (floor above)`,
+      cpuRows,
     );
+    const searchesPerCoreSecond = (setting: Setting): number =>
+      median(setting.runs.map((run, i) => run.completedWhileRunning / run.seconds / (Object.values(setting.cpuPercent[i] ?? {}).reduce((sum, percent) => sum + percent, 0) / 100)));
     printTable('CPU during the ceiling runs, % of one core (median); the machine has 2 cores shared with Redis', [
-      { ...ceilingCpuMedian, 'searches per core-second': searchesPerCoreSecond },
+      { tracing: 'on', ...medianByKey(ceilingOn.cpuPercent), 'searches per core-second': searchesPerCoreSecond(ceilingOn) },
+      { tracing: 'off', ...medianByKey(ceilingOff.cpuPercent), 'searches per core-second': searchesPerCoreSecond(ceilingOff) },
     ]);
+
+    // Redis commands per search.
+    const commandsOn = medianCommands(ceilingOn.commandsPerSearch);
+    const commandsAtRate = medianCommands(rateSettings.get(RATES_PER_SECOND[0] as number)?.commandsPerSearch ?? []);
+    const commandNames = [...new Set([...Object.keys(commandsOn), ...Object.keys(commandsAtRate)])];
+    const commandRow = (name: string, at: CommandStats): [number, number] => [at[name]?.calls ?? 0, at[name]?.usec ?? 0];
+    printTable(
+      `Redis commands per search (INFO commandstats deltas minus the idle background, median of ${ROUNDS} rounds); Redis µs = server time inside the command`,
+      [
+        ...commandNames.map((name) => {
+          const [ceilingCalls, ceilingUs] = commandRow(name, commandsOn);
+          const [rateCalls] = commandRow(name, commandsAtRate);
+          return { command: name, [`at ${RATES_PER_SECOND[0]} /s`]: rateCalls, 'at the ceiling': ceilingCalls, 'Redis µs (ceiling)': ceilingUs };
+        }),
+        {
+          command: 'total',
+          [`at ${RATES_PER_SECOND[0]} /s`]: Object.values(commandsAtRate).reduce((sum, { calls }) => sum + calls, 0),
+          'at the ceiling': Object.values(commandsOn).reduce((sum, { calls }) => sum + calls, 0),
+          'Redis µs (ceiling)': Object.values(commandsOn).reduce((sum, { usec }) => sum + usec, 0),
+        },
+      ],
+    );
 
     // Throughput relative to 1 replica in the same round (the runs of a round are neighbours in time).
     const oneReplicaRuns = scalingRuns.get(1) ?? [];
@@ -215,20 +374,48 @@ async function main(): Promise<void> {
       scalingRows,
     );
 
+    // The goals of issue 14, each as measured in this run.
+    const cpuOn = medianByKey(ceilingOn.cpuMsPerSearch);
+    const cpuOff = medianByKey(ceilingOff.cpuMsPerSearch);
+    const goals = [
+      { goal: 'ceiling, tracing on', target: '≥ 1000 /s', measured: summary(ceilingOn.runs).completedPerSecondMedian },
+      { goal: 'p99 at 500 /s offered', target: '≤ 50 ms', measured: summary(rateSettings.get(500)?.runs ?? []).p99MsMedian },
+      { goal: 'main + provider CPU ms / search, tracing on (ceiling)', target: '≤ 1.0', measured: (cpuOn[MAIN] ?? 0) + (cpuOn[PROVIDER] ?? 0) },
+      { goal: 'main + provider CPU ms / search, tracing off (ceiling)', target: '≤ 0.6', measured: (cpuOff[MAIN] ?? 0) + (cpuOff[PROVIDER] ?? 0) },
+      { goal: 'telemetry plugin, tracing on / bare Fastify', target: '≤ 1.5×', measured: httpFloor.cpuUsPerRequest['telemetry plugin, tracing on'] / bareUs },
+      { goal: 'mock supplier CPU ms / call (ceiling, 1 call per search)', target: '≤ 0.3', measured: cpuOn[SUPPLIER] ?? 0 },
+      { goal: '2 replicas vs 1, supplier latency 200 ms', target: '≥ 1.8×', measured: relativeToOne(2) },
+    ];
+    printTable('issue 14 goals, as measured in this run', goals);
+
+    const settingResult = (setting: Setting) => ({
+      ...summary(setting.runs),
+      cpuMsPerSearchMedian: medianByKey(setting.cpuMsPerSearch),
+      cpuPercentOfOneCoreMedian: medianByKey(setting.cpuPercent),
+      cpuMsPerSearchRuns: setting.cpuMsPerSearch,
+      redisCommandsPerSearchMedian: medianCommands(setting.commandsPerSearch),
+    });
     writeResults(
       'search',
       {
         rounds: ROUNDS,
+        processWarmupSeconds: PROCESS_WARMUP_SECONDS,
+        floor: { route: 'GET /floor → {"ok":true}', connections: 16, seconds: FLOOR_SECONDS, redis: 'GET of a 64-byte value, 20 000 sequential and 20 000 with 64 in flight' },
         latency: { supplierLatencyMs: 0, providers: 1, providerConcurrency: PROVIDER_CONCURRENCY, ratesPerSecond: RATES_PER_SECOND, secondsPerRate: RATE_SECONDS, loop: 'open' },
-        ceiling: { clients: CEILING_CLIENTS, warmupSeconds: WARMUP_SECONDS, measureSeconds: MEASURE_SECONDS, loop: 'closed' },
+        ceiling: { clients: CEILING_CLIENTS, warmupSeconds: WARMUP_SECONDS, measureSeconds: MEASURE_SECONDS, loop: 'closed', tracingOff: 'OTEL_SDK_DISABLED=true on every process' },
         scaling: { supplierLatencyMs: SCALING_SUPPLIER_LATENCY_MS, replicas: REPLICAS, suppliersPerReplica: 1, providerConcurrency: PROVIDER_CONCURRENCY, clients: SCALING_CLIENTS, measureSeconds: MEASURE_SECONDS, loop: 'closed' },
+        cpuPerSearch: 'CPU seconds of each process (/proc, 10 ms ticks) during a load run divided by the searches completed during it',
+        redisCommands: `INFO commandstats deltas during a load run minus the rates of a ${BACKGROUND_SECONDS} s idle window of both pipelines, divided by searches completed`,
         searchTimeoutMs: SEARCH_TIMEOUT_MS,
-        processes: 'mock-supplier, provider-service ×N, main-service: built dist/, LOG_LEVEL=warn, tracing on without exporter (the default)',
+        processes: 'mock-supplier, provider-service ×N, main-service: built dist/, LOG_LEVEL=warn, tracing on without exporter (the default) unless stated',
         redis: redis.source,
       },
       {
-        arrivalRates: RATES_PER_SECOND.map((rate) => ({ offeredPerSecond: rate, ...summary(rateRuns.get(rate) ?? []) })),
-        ceiling: { ...ceiling, cpuPercentOfOneCoreMedian: ceilingCpuMedian, searchesPerCoreSecondMedian: searchesPerCoreSecond },
+        floor: { http: httpFloor, redis: redisFloor },
+        arrivalRates: RATES_PER_SECOND.map((rate) => ({ offeredPerSecond: rate, ...settingResult(rateSettings.get(rate) as Setting) })),
+        ceiling: { ...settingResult(ceilingOn), searchesPerCoreSecondMedian: searchesPerCoreSecond(ceilingOn) },
+        ceilingTracingOff: { ...settingResult(ceilingOff), searchesPerCoreSecondMedian: searchesPerCoreSecond(ceilingOff) },
+        redisBackgroundCommandsPerSecond: background,
         scaling: REPLICAS.map((replicas) => {
           const s = summary(scalingRuns.get(replicas) ?? []);
           return {
@@ -238,10 +425,12 @@ async function main(): Promise<void> {
             cpuPercentOfOneCoreAllProcessesMedian: median(scalingCpu.get(replicas) ?? []),
           };
         }),
+        goals,
       },
     );
   } finally {
     for (const pipeline of pipelines) await pipeline.stop();
+    stats.disconnect();
     await redis.teardown();
   }
 }

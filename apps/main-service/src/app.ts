@@ -2,7 +2,7 @@ import fastifySse from '@fastify/sse';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { JourneyStoreOptions } from '@skyway/journey-store';
 import type { SearchStore } from '@skyway/search-state';
-import { healthPlugin, loggerOptions, redisPlugin, redisReady } from '@skyway/service-runtime';
+import { healthPlugin, loggingOptions, requestLogging, redisPlugin, redisReady } from '@skyway/service-runtime';
 import { redisConnectionMetrics, telemetryPlugin } from '@skyway/telemetry';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
@@ -54,7 +54,7 @@ export const SSE_RETRY_MS = 2_000;
 /** Builds the main-service app without listening: `main.ts` listens, tests use `inject` or `listen(0)`. */
 export async function buildApp(config: MainServiceConfig, deps: MainServiceDeps = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: loggerOptions('main-service', config),
+    ...loggingOptions('main-service', config),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     bodyLimit: BODY_LIMIT_BYTES,
@@ -72,6 +72,7 @@ export async function buildApp(config: MainServiceConfig, deps: MainServiceDeps 
 
   // First: it traces the routes registered after it and serves /metrics.
   await app.register(telemetryPlugin);
+  await app.register(requestLogging);
   await app.register(redisPlugin, {
     redis: config.redis,
     keyPrefix: config.redisKeyPrefix,

@@ -1,4 +1,7 @@
-import { startTracing } from '@skyway/telemetry';
+import { startTracing } from '@skyway/telemetry/tracing';
 
-/** Tracing starts before any other module loads (main.ts imports this first): ioredis is instrumented as it is required. */
+/**
+ * Tracing starts before any other module loads (main.ts imports this first): ioredis is instrumented
+ * as it is required. The `tracing` entry point, not the package's index, which loads ioredis.
+ */
 export const tracing = startTracing({ serviceName: 'main-service', env: process.env });

@@ -84,6 +84,10 @@ describe('a search traced end to end (real processes)', () => {
       ]),
     );
 
+    // Its Redis commands are traced too (ioredis is instrumented only if loaded after tracing starts):
+    // the state change's WATCH, under the publish span.
+    expect(spans).toContainEqual(expect.objectContaining({ kind: OTLP_SPAN_KIND.client, name: 'watch', service: 'provider-service' }));
+
     // The results the provider published continue the same trace.
     const results = (await redis.client.xrange(keys.searchPartitionOf(searchId).results, '-', '+')).map(([, fields]) => searchResultCodec.decode(fields));
     expect(results.length).toBeGreaterThan(0);

@@ -1,5 +1,5 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { healthPlugin, loggerOptions } from '@skyway/service-runtime';
+import { healthPlugin, loggingOptions, requestLogging } from '@skyway/service-runtime';
 import { telemetryPlugin } from '@skyway/telemetry';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,13 +18,14 @@ export interface MockSupplierDeps {
 
 export async function buildApp(config: MockSupplierConfig, deps: MockSupplierDeps = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: loggerOptions('mock-supplier', config),
+    ...loggingOptions('mock-supplier', config),
     // Query strings are strings: `passengers=2` is coerced to a number, but an unknown parameter is a
     // 400 rather than silently dropped, and every bad parameter is reported at once.
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   // First: it traces the routes registered after it and serves /metrics.
   await app.register(telemetryPlugin);
+  await app.register(requestLogging);
   await app.register(errorResponses);
   await app.register(healthPlugin, { checks: {} });
   await app.register(

@@ -1,5 +1,5 @@
 import { PROVIDER_GROUP, STREAMS } from '@skyway/contracts';
-import { healthPlugin, loggerOptions, redisPlugin, redisReady } from '@skyway/service-runtime';
+import { healthPlugin, loggingOptions, requestLogging, redisPlugin, redisReady } from '@skyway/service-runtime';
 import { consumerGroupMetricsPlugin, redisConnectionMetrics, streamConsumerMetrics, telemetryPlugin } from '@skyway/telemetry';
 import type { StreamConsumerObserver } from '@skyway/stream-consumer';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -18,9 +18,10 @@ export interface ProviderServiceDeps {
  * `main.ts` listens; tests use `inject` or `listen(0)`.
  */
 export async function buildApp(config: ProviderServiceConfig, deps: ProviderServiceDeps = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: loggerOptions('provider-service', config) });
+  const app = Fastify(loggingOptions('provider-service', config));
   // First: it traces the routes registered after it and serves /metrics.
   await app.register(telemetryPlugin);
+  await app.register(requestLogging);
   await app.register(redisPlugin, {
     redis: config.redis,
     keyPrefix: config.redisKeyPrefix,

@@ -1,4 +1,5 @@
 import { sampleFlight } from '@skyway/testkit';
+import { getEventListeners } from 'node:events';
 import { createSupplierClient } from '../src/suppliers/supplier-client';
 import { offer, startLocalSupplier, type LocalSupplier } from './support/local-supplier';
 
@@ -106,6 +107,15 @@ describe('supplier client (against a local HTTP supplier)', () => {
     const answer = await createSupplierClient({ baseUrl: supplier.url, timeoutMs: 10_000, retries: 3, backoffMs: 1, maxResponseBytes: 100_000 })(query, signal());
     expect(answer).toEqual({ ok: false, supplier: supplier.url.origin, reason: 'malformed response: response larger than 100000 bytes' });
     expect(supplier.requests()).toBe(1);
+  });
+
+  it('leaves nothing attached to the caller’s signal once a call is over, whatever its outcome', async () => {
+    const shared = new AbortController().signal;
+    supplier.behave({ kind: 'offers', offers: 1 }, { kind: 'status', status: 503 }, { kind: 'hang' }, { kind: 'offers', offers: 1 });
+    await client(0)(query, shared);
+    await client(0)(query, shared);
+    await client(1, 100)(query, shared);
+    expect(getEventListeners(shared, 'abort')).toHaveLength(0);
   });
 
   it('stops retrying once the shutdown signal aborts', async () => {

@@ -101,7 +101,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /**
  * A search's stored state (one JSON key per search, `redisKeys().search(id)`, absolute expiry) and
  * its publication. Creating a search writes the state and the request entry in one MULTI; every
- * later change is an optimistic WATCH → GET → {@link applyChange} → MULTI (SET + XADD result
+ * later change is an optimistic WATCH + GET (one round trip) → {@link applyChange} → MULTI (SET + XADD result
  * [+ the caller's commands]) → EXEC on a pooled connection of its own, retried on conflict. So
  * the stored state and the results stream never disagree, and replicas racing on one search
  * (a redelivery, a timeout) apply at most one terminal change.
@@ -202,13 +202,16 @@ export class SearchStore {
     throw new SearchConflictError(`search ${searchId}: ${this.maxAttempts} conflicting attempts, nothing written`);
   }
 
-  /** One WATCH → GET → apply → MULTI → EXEC round on a connection of its own to the key's master. */
+  /** One WATCH + GET → apply → MULTI → EXEC round (two round trips) on a connection of its own to the key's master. */
   private async attempt(searchId: string, key: string, change: SearchChange, options: ChangeOptions): Promise<Transition | null | typeof CONFLICT> {
     const client = await this.pool.acquire(key);
     let reusable = false;
     try {
-      await client.watch(key);
-      const text = await client.get(key);
+      // WATCH and GET in one round trip: the same connection runs them in order either way.
+      const watched = await client.pipeline().watch(key).get(key).exec();
+      if (watched === null) throw new Error('WATCH pipeline was not run');
+      assertExecOk(watched);
+      const text = watched[1]?.[1] as string | null;
       if (text === null) {
         await client.unwatch();
         reusable = true;

@@ -1,5 +1,6 @@
 import { redactUrl, traceLogFields } from '@skyway/telemetry';
-import type { FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import { LogController, type FastifyPluginAsync, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import fp from 'fastify-plugin';
 import type { CommonConfig } from './config';
 
 /** Never logged: credentials in headers, and anything named like a secret. */
@@ -23,18 +24,44 @@ function replySummary(reply: Pick<FastifyReply, 'statusCode'> & Partial<Pick<Fas
 }
 
 /**
+ * Fastify's own request log lines, but `incoming request`, which Fastify writes before any hook
+ * runs, so before the telemetry plugin has opened the request's span: {@link requestLogging} writes
+ * it from a hook instead, with the trace id.
+ */
+class RequestLogController extends LogController {
+  override incomingRequest(): void {}
+}
+
+/**
  * JSON lines (pino-pretty when `LOG_PRETTY`): every line carries `service`, and `trace_id`/
  * `span_id` when written inside a span; `request completed` carries method, route, status and
- * `responseTime`; secrets are redacted, in headers, fields and URLs.
+ * `responseTime`; secrets are redacted, in headers, fields and URLs. Register
+ * {@link requestLogging} too.
  */
-export function loggerOptions(service: string, config: Pick<CommonConfig, 'logLevel' | 'logPretty'>): FastifyServerOptions['logger'] {
+export function loggingOptions(
+  service: string,
+  config: Pick<CommonConfig, 'logLevel' | 'logPretty'>,
+): Pick<FastifyServerOptions, 'logger' | 'logController'> {
   return {
-    level: config.logLevel,
-    base: { service },
-    mixin: traceLogFields,
-    serializers: { req: requestSummary, res: replySummary },
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    // Resolved here, where it is a dependency: pino would look for it from fastify's folder.
-    ...(config.logPretty ? { transport: { target: require.resolve('pino-pretty'), options: { translateTime: 'SYS:HH:MM:ss.l' } } } : {}),
+    logger: {
+      level: config.logLevel,
+      base: { service },
+      mixin: traceLogFields,
+      serializers: { req: requestSummary, res: replySummary },
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      // Resolved here, where it is a dependency: pino would look for it from fastify's folder.
+      ...(config.logPretty ? { transport: { target: require.resolve('pino-pretty'), options: { translateTime: 'SYS:HH:MM:ss.l' } } } : {}),
+    },
+    logController: new RequestLogController(),
   };
 }
+
+/** Writes the `incoming request` line inside the request's span; register it right after the telemetry plugin. */
+const requestLog: FastifyPluginAsync = async (app) => {
+  app.addHook('onRequest', (request, _reply, done) => {
+    request.log.info({ req: request }, 'incoming request');
+    done();
+  });
+};
+
+export const requestLogging = fp(requestLog, { name: 'skyway-request-logging', fastify: '5.x', dependencies: ['skyway-telemetry'] });

@@ -359,11 +359,17 @@ export class StreamConsumer<T> {
     const { commands, stream, group } = this.options;
     const started = performance.now();
     let acked = false;
+    // A signal per delivery, linked to the consumer's for as long as the handler runs: on Node 20,
+    // `AbortSignal.any([signal, …])` in a handler keeps an entry on its source signal for that
+    // signal's lifetime, so handing out the consumer's long-lived one grew the heap per entry forever.
+    const deliveryAbort = new AbortController();
+    const forwardAbort = (): void => deliveryAbort.abort(this.abort.signal.reason);
+    this.abort.signal.addEventListener('abort', forwardAbort, { once: true });
     const delivery: Delivery<T> = {
       id,
       message,
       deliveryCount,
-      signal: this.abort.signal,
+      signal: deliveryAbort.signal,
       ackInto: (transaction) => {
         acked = true;
         transaction.xack(stream, group, id);
@@ -383,6 +389,8 @@ export class StreamConsumer<T> {
         { ...this.entryLogFields(fields), err: error, stream, entryId: id, deliveryCount },
         'handler failed; entry left pending for redelivery',
       );
+    } finally {
+      this.abort.signal.removeEventListener('abort', forwardAbort);
     }
   }
 

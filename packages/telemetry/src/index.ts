@@ -1,5 +1,4 @@
 export * from './consumer-group-plugin';
-export * from './fastify-instrumentation';
 export * from './log-correlation';
 export * from './metrics/consumer-group';
 export * from './metrics/journeys';
@@ -9,5 +8,6 @@ export * from './metrics/search';
 export * from './observers';
 export * from './plugin';
 export * from './redaction';
+export * from './request-spans';
 export * from './stream-trace-context';
 export * from './tracing';

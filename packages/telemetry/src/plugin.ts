@@ -1,9 +1,8 @@
-import { isSpanContextValid } from '@opentelemetry/api';
 import type { FastifyPluginAsync } from 'fastify';
 import fastifyMetrics from 'fastify-metrics';
 import fp from 'fastify-plugin';
 import { Registry } from 'prom-client';
-import { fastifyInstrumentation } from './fastify-instrumentation';
+import { requestSpan, traceRequests } from './request-spans';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -12,6 +11,9 @@ declare module 'fastify' {
   }
 }
 
+/** Resolution of `nodejs_eventloop_lag_*` (prom-client's `monitorEventLoopDelay`), in ms. */
+export const EVENT_LOOP_MONITORING_PRECISION_MS = 100;
+
 /** HTTP request duration buckets (seconds): API answers take milliseconds, SSE streams minutes. */
 export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
@@ -19,7 +21,7 @@ export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 
  * Makes an app observable. Register it first, before any route: it serves `GET /metrics`
  * (Prometheus text: default process metrics, `http_request_duration_seconds{method,route,
  * status_code}`, and every metric set registered on `app.metricsRegistry`); it traces every
- * request with @fastify/otel, continuing an incoming `traceparent`; and it answers with a
+ * request (one span: {@link traceRequests}), continuing an incoming `traceparent`; and it answers with a
  * `traceresponse` header (W3C Trace Context level 2) so a caller can quote its trace id.
  */
 const telemetry: FastifyPluginAsync = async (app) => {
@@ -28,7 +30,9 @@ const telemetry: FastifyPluginAsync = async (app) => {
   app.decorate('metricsRegistry', registry);
   await app.register(fastifyMetrics, {
     endpoint: '/metrics',
-    defaultMetrics: { enabled: true, register: registry },
+    // The event-loop delay histogram samples on a timer: prom-client's 10 ms woke every idle process
+    // ~100 times a second. 100 ms still catches every stall (a blocked loop delays the next sample).
+    defaultMetrics: { enabled: true, register: registry, eventLoopMonitoringPrecision: EVENT_LOOP_MONITORING_PRECISION_MS },
     routeMetrics: {
       enabled: { histogram: true, summary: false },
       // Unmatched URLs are counted under route="__unknown__", not one series per URL.
@@ -37,13 +41,11 @@ const telemetry: FastifyPluginAsync = async (app) => {
       overrides: { histogram: { buckets: HTTP_DURATION_BUCKETS, registers: [registry] }, summary: { registers: [registry] } },
     },
   });
-  // After fastify-metrics, so its hooks and /metrics stay out of traces; before every route,
-  // because it instruments the routes and hooks added after it.
-  await app.register(fastifyInstrumentation().plugin());
-  app.addHook('onRequest', async (request, reply) => {
-    const spanContext = request.opentelemetry().span?.spanContext();
-    if (spanContext === undefined || !isSpanContextValid(spanContext)) return;
-    reply.header('traceresponse', `00-${spanContext.traceId}-${spanContext.spanId}-0${spanContext.traceFlags.toString(16)}`);
+  traceRequests(app);
+  app.addHook('onRequest', (request, reply, done) => {
+    const spanContext = requestSpan(request)?.spanContext();
+    if (spanContext) reply.header('traceresponse', `00-${spanContext.traceId}-${spanContext.spanId}-0${spanContext.traceFlags.toString(16)}`);
+    done();
   });
 };
 

@@ -1,12 +1,10 @@
 import { context, propagation, trace } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { CREDENTIAL_QUERY_PARAMETERS } from './redaction';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
-import { fastifyInstrumentation, isOperationalPath } from './fastify-instrumentation';
 
 export interface TracingOptions {
   /** `service.name` of the spans, unless `OTEL_SERVICE_NAME` says otherwise. */
@@ -37,10 +35,10 @@ export function otlpTracesEndpoint(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 /**
- * Starts the OpenTelemetry SDK: W3C trace context propagation, HTTP server/client (node:http
- * and undici/fetch), ioredis and Fastify instrumentation. Call it before any other module is
- * loaded (each app's `instrument.ts`, imported first by `main.ts`): ioredis is instrumented
- * when it is required.
+ * Starts the OpenTelemetry SDK: W3C trace context propagation, HTTP clients (node:http and
+ * undici/fetch) and ioredis instrumentation; request spans come from the telemetry plugin
+ * (`traceRequests`). Call it before any other module is loaded (each app's `instrument.ts`,
+ * imported first by `main.ts`): ioredis is instrumented when it is required.
  *
  * Spans are exported by OTLP (protocol, headers, sampler: the standard `OTEL_*` variables) only
  * when `OTEL_EXPORTER_OTLP_ENDPOINT` (or `…_TRACES_ENDPOINT`) is set. Otherwise spans are still
@@ -51,15 +49,16 @@ export function startTracing(options: TracingOptions): Tracing {
   const exporting = otlpTracesEndpoint(options.env) !== undefined;
   // The HTTP instrumentation first: the first one constructed installs the require hook.
   const instrumentations: Instrumentation[] = [
-    new HttpInstrumentation({
-      ignoreIncomingRequestHook: (request) => isOperationalPath(request.url ?? ''),
-      redactedQueryParamsServer: [...CREDENTIAL_QUERY_PARAMETERS],
-    }),
+    // Outgoing calls only: the telemetry plugin makes one span per incoming request.
+    new HttpInstrumentation({ disableIncomingRequestInstrumentation: true }),
     new UndiciInstrumentation(),
-    // Only inside a request or message span: the consumer loops' idle blocking reads would
-    // otherwise each start a trace of their own.
-    new IORedisInstrumentation({ requireParentSpan: true }),
-    fastifyInstrumentation(),
+    new IORedisInstrumentation({
+      // Only inside a request or message span: the consumer loops' idle blocking reads would
+      // otherwise each start a trace of their own.
+      requireParentSpan: true,
+      // The command name only: arguments carry searches and journeys, and serialising them costs.
+      dbStatementSerializer: (command) => command,
+    }),
   ];
   const spanProcessors = options.spanProcessors ?? (exporting ? undefined : [new NoopSpanProcessor()]);
   const sdk = new NodeSDK({
@@ -71,8 +70,6 @@ export function startTracing(options: TracingOptions): Tracing {
     ...(spanProcessors === undefined ? {} : { spanProcessors: [...spanProcessors] }),
   });
   sdk.start();
-  // A no-op unless a previous Tracing of this process was shut down (tests start it again).
-  fastifyInstrumentation().enable();
 
   let stopped: Promise<void> | undefined;
   return {

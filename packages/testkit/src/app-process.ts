@@ -90,6 +90,8 @@ export interface StartAppOptions {
   readonly timeoutMs?: number;
   /** The port to listen on, when the environment must name it (e.g. a URL of the app itself); default: a free one. */
   readonly port?: number;
+  /** Options for node itself, before the entry point (e.g. `--cpu-prof`, which NODE_OPTIONS does not accept on Node 20). */
+  readonly nodeArgs?: readonly string[];
 }
 
 /** Runs `node apps/<name>/dist/main.js` (build first) with `PORT` set to a free port (or `port`). */
@@ -97,7 +99,7 @@ export async function startApp(name: AppName, options: StartAppOptions = {}): Pr
   const entry = join(repoRoot(), 'apps', name, 'dist', 'main.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run \`pnpm build\` first`);
   const port = options.port ?? (await freePort());
-  const running = spawnCaptured(process.execPath, [entry], {
+  const running = spawnCaptured(process.execPath, [...(options.nodeArgs ?? []), entry], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info', ...options.env },
   });
   const app: AppProcess = { ...running, name, url: `http://127.0.0.1:${port}`, port };

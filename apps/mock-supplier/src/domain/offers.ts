@@ -1,5 +1,6 @@
 import type { SupplierFlightsQuery, SupplierOffer } from '@skyway/contracts';
 import { getDistance } from 'geolib';
+import { LRUCache } from 'lru-cache';
 import { DateTime } from 'luxon';
 import { AIRLINES, type Airline } from './airlines';
 import { findAirport, type Airport } from './airports';
@@ -34,6 +35,22 @@ interface ScheduledFlight extends Service {
   readonly departure: DateTime;
   readonly durationMinutes: number;
 }
+
+/** A timetable entry with its local times already formatted (ISO 8601 with the airports' offsets). */
+interface TimetabledFlight extends Service {
+  readonly flightNumber: string;
+  readonly durationMinutes: number;
+  readonly departureLocal: string;
+  readonly arrivalLocal: string;
+}
+
+/**
+ * Built timetables by route and date. Building one is time-zone maths (luxon) that was most of this
+ * process's CPU per request; it depends on nothing else, so a bounded cache serves repeated queries.
+ * 5,000 route-days of a few flights each stay within a few MB.
+ */
+const TIMETABLE_CACHE_ENTRIES = 5_000;
+const timetables = new LRUCache<string, readonly TimetabledFlight[]>({ max: TIMETABLE_CACHE_ENTRIES });
 
 export function distanceKm(a: Airport, b: Airport): number {
   return getDistance(a, b) / 1000;
@@ -95,7 +112,7 @@ function drawFlightNumber(airline: Airline, flownKm: number, taken: Set<string>,
 }
 
 /** The day's timetable for a route: depends only on the route and the date, as a real one does. */
-function timetable(origin: Airport, destination: Airport, date: string): ScheduledFlight[] {
+function buildTimetable(origin: Airport, destination: Airport, date: string): ScheduledFlight[] {
   const directKm = distanceKm(origin, destination);
   if (directKm < MIN_ROUTE_KM) return [];
   const random = seededRandom(`timetable|${origin.code}|${destination.code}|${date}`);
@@ -133,6 +150,19 @@ function isoWithOffset(time: DateTime): string {
   return text;
 }
 
+function timetable(origin: Airport, destination: Airport, date: string): readonly TimetabledFlight[] {
+  const key = `${origin.code}|${destination.code}|${date}`;
+  const cached = timetables.get(key);
+  if (cached) return cached;
+  const flights = buildTimetable(origin, destination, date).map(({ departure, ...flight }) => ({
+    ...flight,
+    departureLocal: isoWithOffset(departure),
+    arrivalLocal: isoWithOffset(departure.plus({ minutes: flight.durationMinutes }).setZone(destination.timeZone)),
+  }));
+  timetables.set(key, flights);
+  return flights;
+}
+
 /**
  * The offers a supplier named `supplierName` returns for a query: the same query always gets the
  * same offers. The timetable depends on the route and date only (two suppliers sell the same
@@ -161,8 +191,8 @@ export function generateOffers(query: SupplierFlightsQuery, supplierName: string
       flightNumber: flight.flightNumber,
       origin: origin.code,
       destination: destination.code,
-      departureLocal: isoWithOffset(flight.departure),
-      arrivalLocal: isoWithOffset(flight.departure.plus({ minutes: flight.durationMinutes }).setZone(destination.timeZone)),
+      departureLocal: flight.departureLocal,
+      arrivalLocal: flight.arrivalLocal,
       durationMinutes: flight.durationMinutes,
       stops: flight.via ? 1 : 0,
       fare: { amount: priceIn(currency, perPassengerUsd * query.passengers), currency: currency.code },

@@ -14,6 +14,7 @@ import {
 } from '@skyway/telemetry';
 import type { FastifyPluginAsync } from 'fastify';
 import fp from 'fastify-plugin';
+import { Agent } from 'undici';
 import type { ProviderServiceConfig } from '../config';
 import { createDeadLetterHandler, createSearchHandler, searchIdOfEntry, type PublishInSpan } from '../search/search-processor';
 import { createSupplierClient } from '../suppliers/supplier-client';
@@ -49,7 +50,7 @@ function requestLogFields(fields: readonly string[]): { search_id?: string; trac
  * within {@link WORKER_STOP_DEADLINE_MS}, leaving the rest pending for other replicas.
  *
  * Tracing: each entry is handled (or dead-lettered) in a CONSUMER span continuing the trace its
- * `traceparent` names; supplier calls (fetch) and each result publish (a PRODUCER span on
+ * `traceparent` names; supplier calls (undici) and each result publish (a PRODUCER span on
  * `flight.search.results`, whose entry carries it on) are its children.
  */
 const searchWorker: FastifyPluginAsync<SearchWorkerOptions> = async (app, { config, now, observer }) => {
@@ -62,8 +63,16 @@ const searchWorker: FastifyPluginAsync<SearchWorkerOptions> = async (app, { conf
     onConnection: (client) => connections.watch(client),
   });
   const supplierCalls = supplierCallMetrics(app.metricsRegistry);
+  // Keep-alive connections to the suppliers, closed with the app.
+  const supplierConnections = new Agent();
   const suppliers = config.supplierUrls.map((baseUrl) =>
-    createSupplierClient({ baseUrl, timeoutMs: config.supplierTimeoutMs, retries: config.supplierRetries, observer: supplierCalls }),
+    createSupplierClient({
+      baseUrl,
+      timeoutMs: config.supplierTimeoutMs,
+      retries: config.supplierRetries,
+      observer: supplierCalls,
+      dispatcher: supplierConnections,
+    }),
   );
   const publishInSpan: PublishInSpan = (publish) => withProducerSpan(STREAMS.searchResults, publish);
   const handleSearch = createSearchHandler({ store, suppliers, now, logger: log, publishInSpan });
@@ -121,6 +130,7 @@ const searchWorker: FastifyPluginAsync<SearchWorkerOptions> = async (app, { conf
   app.addHook('onClose', async () => {
     await store.close();
     for (const reader of readers) reader.disconnect();
+    await supplierConnections.close();
   });
 };
 

@@ -1,6 +1,7 @@
 import { compileValidator, SupplierFlightsResponse, type FlightResult, type SupplierFlightsQuery } from '@skyway/contracts';
 import { noopSupplierCallObserver, type SupplierCallObserver, type SupplierCallOutcome } from '@skyway/telemetry';
 import { backOff } from 'exponential-backoff';
+import { request, type Dispatcher } from 'undici';
 import { toFlightResults } from './offer-mapping';
 
 export interface SupplierClientOptions {
@@ -15,6 +16,8 @@ export interface SupplierClientOptions {
   readonly observer?: SupplierCallObserver;
   /** A body larger than this is not read further and counts as a malformed answer. */
   readonly maxResponseBytes?: number;
+  /** Keeps connections to the supplier alive between calls; undici's global keep-alive agent when unset. */
+  readonly dispatcher?: Dispatcher;
 }
 
 /** Generous for a timetable (the mock supplier's largest answer is a few kB) yet bounded per call. */
@@ -37,18 +40,19 @@ class OversizedResponseError extends Error {}
 /**
  * The body parsed as JSON (undefined when it is not JSON), read only up to `maxBytes`: a supplier
  * answering megabytes of garbage must not make this process buffer them. Stopping the read
- * cancels the body, which closes the connection.
+ * destroys the body, which closes the connection.
  */
-async function readJsonWithin(response: Response, maxBytes: number): Promise<unknown> {
-  if (Number(response.headers.get('content-length') ?? 0) > maxBytes) {
-    await response.body?.cancel();
-    throw new OversizedResponseError(`response larger than ${maxBytes} bytes`);
-  }
-  const chunks: Uint8Array[] = [];
+async function readJsonWithin(response: Dispatcher.ResponseData, maxBytes: number): Promise<unknown> {
+  const oversized = (): OversizedResponseError => {
+    response.body.destroy();
+    return new OversizedResponseError(`response larger than ${maxBytes} bytes`);
+  };
+  if (Number(response.headers['content-length'] ?? 0) > maxBytes) throw oversized();
+  const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of response.body ?? []) {
+  for await (const chunk of response.body as AsyncIterable<Buffer>) {
     size += chunk.byteLength;
-    if (size > maxBytes) throw new OversizedResponseError(`response larger than ${maxBytes} bytes`);
+    if (size > maxBytes) throw oversized();
     chunks.push(chunk);
   }
   try {
@@ -70,25 +74,38 @@ export function createSupplierClient(options: SupplierClientOptions): SupplierCl
   const maxResponseBytes = options.maxResponseBytes ?? SUPPLIER_MAX_RESPONSE_BYTES;
 
   async function call(url: URL, query: SupplierFlightsQuery, signal: AbortSignal): Promise<AttemptResult> {
-    let response: Response;
+    // One controller per attempt, aborted by its own timer or by the caller's signal; both links are
+    // undone when the attempt ends (cheaper than AbortSignal.any + AbortSignal.timeout, and nothing
+    // stays attached to the caller's signal).
+    const attemptAbort = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      attemptAbort.abort();
+    }, options.timeoutMs);
+    const abortAttempt = (): void => attemptAbort.abort(signal.reason);
+    signal.addEventListener('abort', abortAttempt, { once: true });
+    let response: Dispatcher.ResponseData;
     let body: unknown;
     try {
-      response = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(options.timeoutMs)]) });
+      if (signal.aborted) throw signal.reason;
+      response = await request(url, { signal: attemptAbort.signal, ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}) });
       body = await readJsonWithin(response, maxResponseBytes);
     } catch (error) {
       if (signal.aborted) throw error;
       if (error instanceof OversizedResponseError) {
         return { outcome: 'invalid_response', answer: { ok: false, supplier: label, reason: `malformed response: ${error.message}` } };
       }
-      if ((error as Error).name === 'TimeoutError') {
-        return { outcome: 'timeout', retry: new TransientSupplierError(`no answer within ${options.timeoutMs} ms`) };
-      }
+      if (timedOut) return { outcome: 'timeout', retry: new TransientSupplierError(`no answer within ${options.timeoutMs} ms`) };
       return { outcome: 'network_error', retry: new TransientSupplierError(`request failed: ${(error as Error).message}`) };
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', abortAttempt);
     }
-    if (response.status >= 500 || response.status === 429) {
-      return { outcome: 'http_error', retry: new TransientSupplierError(`HTTP ${response.status}`) };
+    if (response.statusCode >= 500 || response.statusCode === 429) {
+      return { outcome: 'http_error', retry: new TransientSupplierError(`HTTP ${response.statusCode}`) };
     }
-    if (!response.ok) return { outcome: 'http_error', answer: { ok: false, supplier: label, reason: `HTTP ${response.status}` } };
+    if (response.statusCode >= 300) return { outcome: 'http_error', answer: { ok: false, supplier: label, reason: `HTTP ${response.statusCode}` } };
     if (!responseValidator.check(body)) {
       const [first] = responseValidator.errors(body);
       const reason = `malformed response: ${first ? `${first.field} ${first.message}` : 'not JSON'}`;

@@ -43,12 +43,28 @@ function snapshotOf(state: SearchState): SearchSnapshot {
   return { success: true, data: state.status === 'completed' ? { ...data, results, total_results: results.length } : { ...data, results } };
 }
 
+/**
+ * Holds the socket's writes until the end of this tick: the frames written together (headers,
+ * `retry:` and the snapshot on connect; a completion and its total, and the stream's end) leave in
+ * one system call instead of one each.
+ */
+function corkForThisTick(reply: FastifyReply): void {
+  reply.raw.cork();
+  process.nextTick(() => reply.raw.uncork());
+}
+
 /** Writes go straight to the socket, each frame encoded once for all viewers; never to a closed one. */
 function sseSink(reply: FastifyReply): SseSink {
+  let corked = false;
   return {
     write(frame) {
       const raw = reply.raw;
       if (!reply.sse.isConnected || raw.destroyed || raw.writableEnded) return false;
+      if (!corked) {
+        corked = true;
+        corkForThisTick(reply);
+        process.nextTick(() => (corked = false));
+      }
       raw.write(frame);
       if (raw.writableLength > MAX_SSE_BUFFERED_BYTES) {
         reply.log.warn({ buffered: raw.writableLength }, 'SSE client too slow; disconnecting it');
@@ -239,6 +255,7 @@ const flightsRoutes: FastifyPluginAsyncTypebox<FlightsRoutesOptions> = async (ap
       reply.sse.sendHeaders();
       // A client already gone has run the close callbacks: count only a stream still open.
       if (reply.sse.isConnected) {
+        corkForThisTick(reply);
         reply.raw.write(`retry: ${sseRetryMs}\n\n`);
         reply.sse.onClose(openStreams.onOpen());
       }
