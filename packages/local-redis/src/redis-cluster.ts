@@ -53,7 +53,7 @@ export interface RedisCluster {
   pause(address: string): () => void;
   /** Starts a killed node again on its port and directory: it rejoins with its node id (and its AOF, if any). */
   restart(address: string): Promise<void>;
-  /** SIGTERMs every node and removes their directories. */
+  /** SIGTERMs every node (SIGKILL after 5 s) and removes their directories. */
   stop(): Promise<void>;
 }
 
@@ -158,7 +158,10 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   const stop = async (): Promise<void> => {
     process.removeListener('exit', killAll);
     children.forEach((child) => child.kill('SIGTERM'));
+    // A node that does not finish its shutdown (e.g. paused, or fsyncing a large AOF) is killed: its data is discarded anyway.
+    const stragglers = setTimeout(killAll, 5_000);
     await Promise.all([...children.values()].map(exited));
+    clearTimeout(stragglers);
     for (const node of nodes) rmSync(node.dir, { recursive: true, force: true });
   };
   const persistence = options.appendfsync ? ['--appendonly', 'yes', '--appendfsync', options.appendfsync] : ['--appendonly', 'no'];
