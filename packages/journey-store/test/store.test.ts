@@ -87,7 +87,8 @@ describe('JourneyStore', () => {
       expect(history).toEqual({ complete: true, changes: events.map((event) => ({ journeyId: 'JRN-A', committedAt: expect.any(String), ...event })) });
       expect(await store.snapshot('JRN-A')).toEqual({
         journey,
-        streamPosition: (await redis.client.xrevrange(store.keys.journeyChanges('JRN-A'), '+', '-', 'COUNT', 1))[0]?.[0],
+        // The position is the partition's change feed's (what a live reader resumes from), not the journey's own stream's.
+        streamPosition: (await redis.client.xrevrange(store.keys.journeyPartitionOf('JRN-A').changeFeed, '+', '-', 'COUNT', 1))[0]?.[0],
       });
     });
 
