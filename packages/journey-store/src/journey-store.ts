@@ -8,8 +8,7 @@ import {
   type RedisKeys,
   type SegmentStatus,
 } from '@skyway/contracts';
-import type { RedisCommands, RedisTopology } from '@skyway/redis-connection';
-import type { Result } from 'ioredis';
+import { TransactionPool, awaitReplicaAcks, type RedisCommands, type RedisTopology } from '@skyway/redis-connection';
 import { changeEvent, type ChangeAuthor, type JourneyUpdate } from './apply-update';
 import { loadLuaScript } from './lua-scripts';
 import { resolveSettings, type JourneyStoreOptions, type JourneyStoreSettings, type StrategyName } from './options';
@@ -20,11 +19,8 @@ import { NaiveStrategy } from './strategies/naive-strategy';
 import { OptimisticStrategy } from './strategies/optimistic-strategy';
 import { throwOnCommandError, type StrategyContext, type UpdateStrategy } from './strategies/update-strategy';
 
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    skywayCreateJourney(journeyKey: string, changesKey: string, ...args: (string | number)[]): Result<number, Context>;
-  }
-}
+/** Connections per node for creating journeys: creation is rare (seeding, administration). */
+const CREATE_CONNECTIONS = 2;
 
 export interface UpdateOptions {
   /** Apply only to the journey at this version (HTTP If-Match). */
@@ -65,21 +61,32 @@ export class JourneyStore {
   readonly settings: JourneyStoreSettings;
   private readonly strategy: UpdateStrategy;
   private readonly redis: RedisCommands;
+  /** Connections of its own for creation, so `replicaAcks` can WAIT on the connection that wrote. */
+  private readonly creates: TransactionPool;
 
-  /** Plain reads and scripts use the topology's shared client (never WATCH); transactions get connections of their own. */
+  /** Plain reads use the topology's shared client (never WATCH); writes get connections of their own. */
   constructor(topology: RedisTopology, options: JourneyStoreOptions = {}) {
     this.redis = topology.commands;
     this.keys = redisKeys(options.keyPrefix ?? '');
     this.settings = resolveSettings(options);
+    const observer = options.observer ?? {};
+    const connectionName = options.connectionName ?? 'journey-store:tx';
     this.strategy = new STRATEGIES[this.settings.strategy]({
       topology,
       keys: this.keys,
       settings: this.settings,
-      observer: options.observer ?? {},
-      connectionName: options.connectionName ?? 'journey-store:tx',
+      observer,
+      connectionName,
       ...(options.onConnection ? { onConnection: options.onConnection } : {}),
     });
-    this.redis.defineCommand('skywayCreateJourney', { numberOfKeys: 2, lua: loadLuaScript('create-journey') });
+    this.creates = new TransactionPool(topology, {
+      size: CREATE_CONNECTIONS,
+      acquireTimeoutMs: this.settings.poolAcquireTimeoutMs,
+      idleTimeoutMs: this.settings.poolIdleTimeoutMs,
+      connectionName,
+      onError: (error) => observer.onConnectionError?.(error),
+      ...(options.onConnection ? { onConnection: options.onConnection } : {}),
+    });
   }
 
   get strategyName(): StrategyName {
@@ -90,18 +97,26 @@ export class JourneyStore {
    * Stores a new journey at version 1 with its `created` event, unless the id exists (the stored
    * journey is never overwritten). The id index is another key (another Cluster slot), so it is
    * written after the journey, and re-written when a create finds the journey already there: a
-   * failure between the two is repaired by the next create or seed of that id.
+   * failure between the two is repaired by the next create or seed of that id. With `replicaAcks`,
+   * a journey no replica confirmed in time is refused as Redis unavailable, as an update is.
    */
   async create(input: NewJourney, author?: ChangeAuthor): Promise<CreateOutcome> {
     const journey: Journey = { ...input, version: 1 };
     const event = changeEvent(journey.id, 1, { type: 'created' }, new Date().toISOString(), author);
-    const created = await this.redis.skywayCreateJourney(
-      this.keys.journey(journey.id),
-      this.keys.journeyChanges(journey.id),
-      JSON.stringify(journey),
-      this.settings.changeStreamMaxLen,
-      ...journeyChangeCodec.encode(event),
-    );
+    const key = this.keys.journey(journey.id);
+    const created = await this.creates.onOwner(key, async (connection) => {
+      const reply = await connection.eval(
+        loadLuaScript('create-journey'),
+        2,
+        key,
+        this.keys.journeyChanges(journey.id),
+        JSON.stringify(journey),
+        this.settings.changeStreamMaxLen,
+        ...journeyChangeCodec.encode(event),
+      );
+      await awaitReplicaAcks(connection, this.settings.replicaAcks);
+      return reply;
+    });
     await this.redis.sadd(this.keys.journeyIndex, journey.id);
     return created === 1 ? { kind: 'created', journey } : { kind: 'already-exists', journeyId: journey.id };
   }
@@ -163,8 +178,9 @@ export class JourneyStore {
   }
 
   /** Waits for in-flight updates and releases dedicated connections; the shared one is the caller's. */
-  close(): Promise<void> {
-    return this.strategy.close();
+  async close(): Promise<void> {
+    await this.strategy.close();
+    await this.creates.close();
   }
 
   private update(journeyId: string, update: JourneyUpdate, { expectedVersion, author }: UpdateOptions): Promise<UpdateOutcome> {

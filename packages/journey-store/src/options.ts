@@ -45,8 +45,9 @@ export interface JourneyStoreSettings {
   /** Approximate length each partition's change feed is trimmed to: it only needs to outlast a live reader's lag. */
   changeFeedMaxLen: number;
   /**
-   * `optimistic` strategy: replicas that must hold a commit (WAIT on the committing connection)
-   * before its updates are answered as committed; otherwise they are rejected as Redis unavailable.
+   * Replicas that must hold a new journey, or a commit of the `optimistic` strategy (WAIT on the
+   * connection that wrote it), before it is answered as done; otherwise it is rejected as Redis
+   * unavailable.
    */
   replicaAcks: ReplicaAcks;
   /** `lock` strategy: how long a lock lives if its holder dies. */

@@ -1,4 +1,4 @@
-import { slotOf } from '@skyway/contracts';
+import { redisKeys, slotOf } from '@skyway/contracts';
 import { RedisUnavailableError, createRedisTopology, waitForReady, type RedisTopology } from '@skyway/redis-connection';
 import { sampleJourney, segmentId, startRedisCluster, type RedisCluster } from '@skyway/testkit';
 import { JourneyStore } from '../src';
@@ -33,7 +33,17 @@ describe('replica acknowledgements (WAIT) on a Redis Cluster', () => {
     return cluster.pause(replica.address);
   }
 
-  it('a journey update waits for a replica: not confirmed (Redis unavailable) while it is paused, committed without the setting, confirmed again once it is back', async () => {
+  /** An id (not yet used) whose journey lives on the same master as `journeyId`'s. */
+  async function journeyIdBesides(journeyId: string): Promise<string> {
+    const keys = redisKeys('');
+    const master = await cluster.masterOf(slotOf(keys.journey(journeyId)));
+    for (let n = 1; ; n++) {
+      const candidate = `JRN-NEW-${n}`;
+      if ((await cluster.masterOf(slotOf(keys.journey(candidate)))).id === master.id) return candidate;
+    }
+  }
+
+  it('a journey update or creation waits for a replica: not confirmed (Redis unavailable) while it is paused, committed without the setting, confirmed again once it is back', async () => {
     const waiting = new JourneyStore(topology, { connectionName: 'test:wait-tx', replicaAcks: waitForOne });
     const plain = new JourneyStore(topology, { connectionName: 'test:plain-tx' });
     try {
@@ -45,6 +55,8 @@ describe('replica acknowledgements (WAIT) on a Redis Cluster', () => {
         await expect(waiting.updateSegmentStatus('JRN-WAIT', segmentId(2), 'Boarding')).rejects.toThrow(RedisUnavailableError);
         await expect(waiting.updateSegmentStatus('JRN-WAIT', segmentId(2), 'Boarding')).rejects.toThrow(/not confirmed by 1 replica/);
         expect(await plain.updateSegmentStatus('JRN-WAIT', segmentId(3), 'Boarding')).toMatchObject({ kind: 'committed' });
+        // A new journey on the same master is refused the same way.
+        await expect(waiting.create(sampleJourney(await journeyIdBesides('JRN-WAIT'), 4))).rejects.toThrow(RedisUnavailableError);
       } finally {
         resume();
       }

@@ -1,7 +1,7 @@
 import { createPool, type Pool } from 'generic-pool';
 import type Redis from 'ioredis';
 import { REDIS_DEFAULTS, RedisUnavailableError, waitForReady } from './redis-client';
-import type { RedisTopology } from './topology';
+import { isSlotRedirectError, type RedisTopology } from './topology';
 
 export interface TransactionPoolOptions {
   /** Shown in `CLIENT LIST` for every pooled connection. */
@@ -76,6 +76,29 @@ export class TransactionPool {
   }
 
   /** Returns a connection whose watch was cleared (after EXEC or UNWATCH). */
+  /**
+   * Runs `work` on a connection of its own to the master serving `key`, for a write that must be
+   * followed on the same connection (e.g. by WAIT). A slot redirect (the slot moved: a refused
+   * command or MULTI wrote nothing) re-learns the slot map and runs `work` again at the new owner,
+   * up to `attempts` times; any other failure is the caller's. The connection is handed back, or
+   * discarded after a failure.
+   */
+  async onOwner<T>(key: string, work: (connection: Redis) => Promise<T>, attempts = 16): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      const connection = await this.acquire(key);
+      try {
+        const result = await work(connection);
+        await this.release(connection);
+        return result;
+      } catch (error) {
+        await this.destroy(connection);
+        if (!isSlotRedirectError(error) || attempt >= attempts) throw error;
+        await this.topology.refresh();
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2 ** attempt, 50)));
+    }
+  }
+
   async release(connection: Redis): Promise<void> {
     await this.poolOf.get(connection)?.release(connection);
   }

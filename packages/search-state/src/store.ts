@@ -148,29 +148,17 @@ export class SearchStore {
       ...options.trace,
     };
     const key = this.keys.search(state.search_id);
-    for (let attempt = 1; ; attempt += 1) {
-      const client = await this.pool.acquire(key);
-      let reusable = false;
-      try {
-        const replies = await client
-          .multi()
-          .set(key, JSON.stringify(state), 'PXAT', state.expires_at, 'NX')
-          .xadd(this.keys.searchPartitionOf(state.search_id).requested, 'MAXLEN', '~', this.requestsMaxLen, '*', ...requestCodec.encode(request))
-          .exec();
-        reusable = true;
-        if (replies === null) throw new Error('search creation transaction was aborted');
-        assertExecOk(replies);
-        await awaitReplicaAcks(client, this.replicaAcks);
-        return state;
-      } catch (error) {
-        if (!isSlotRedirectError(error) || attempt >= this.maxAttempts) throw error;
-        await this.topology.refresh();
-      } finally {
-        if (reusable) await this.pool.release(client);
-        else await this.pool.destroy(client);
-      }
-      await sleep(Math.random() * Math.min(2 ** attempt, 50));
-    }
+    await this.pool.onOwner(key, async (client) => {
+      const replies = await client
+        .multi()
+        .set(key, JSON.stringify(state), 'PXAT', state.expires_at, 'NX')
+        .xadd(this.keys.searchPartitionOf(state.search_id).requested, 'MAXLEN', '~', this.requestsMaxLen, '*', ...requestCodec.encode(request))
+        .exec();
+      if (replies === null) throw new Error('search creation transaction was aborted');
+      assertExecOk(replies);
+      await awaitReplicaAcks(client, this.replicaAcks);
+    }, this.maxAttempts);
+    return state;
   }
 
   /** The stored state, or null when the search is unknown or expired. */
