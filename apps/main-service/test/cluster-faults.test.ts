@@ -177,7 +177,7 @@ describe('Skyway on a Redis Cluster under faults (real processes, under load)', 
 
   it('rides through resharding under load: the hot master\'s slots move to another master (ASK, TRYAGAIN, MOVED), then a rebalance', async () => {
     const deployed = await deployment();
-    const { cluster: nodes, target } = deployed;
+    const { cluster: nodes, target, mains, providers } = deployed;
     await underLoad(deployed, async () => {
       const receiver = (await nodes.state()).find((node) => node.role === 'master' && node.id !== target.id);
       const slots = target.slots.reduce((sum, [from, to]) => sum + to - from + 1, 0);
@@ -186,6 +186,8 @@ describe('Skyway on a Redis Cluster under faults (real processes, under load)', 
       await eventually('every node to agree on the slots', () => redisCli(target.address, '--cluster', 'check', target.address).then(() => true), { timeoutMs: 20_000, intervalMs: 200 });
       await redisCli(target.address, '--cluster', 'rebalance', target.address, '--cluster-use-empty-masters');
     });
+    // Transactions met the moving slots and ran again at their new owners.
+    expect(await metricTotal([...mains, ...providers], 'skyway_redis_slot_moves_total')).toBeGreaterThan(0);
   }, 180_000);
 
   it('answers 503 with Retry-After for what a downed master and its replica hold, keeps serving the rest, and recovers when they return', async () => {

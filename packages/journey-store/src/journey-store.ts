@@ -85,6 +85,7 @@ export class JourneyStore {
       idleTimeoutMs: this.settings.poolIdleTimeoutMs,
       connectionName,
       onError: (error) => observer.onConnectionError?.(error),
+      onSlotMoved: () => observer.onSlotMoved?.(),
       ...(options.onConnection ? { onConnection: options.onConnection } : {}),
     });
   }

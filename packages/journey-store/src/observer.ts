@@ -14,6 +14,8 @@ export interface JourneyStoreObserver {
   onBatch?(journeyId: string, size: number): void;
   /** An update committed, `latencyMs` after it was requested. */
   onCommit?(journeyId: string, latencyMs: number): void;
+  /** A transaction or creation met a moved slot (failover, resharding) and runs again at the new owner. */
+  onSlotMoved?(): void;
   /** A pooled connection or the change feed's reader reported an error (it reconnects on its own). */
   onConnectionError?(error: Error): void;
 }

@@ -49,6 +49,8 @@ export interface RedisCluster {
   masterOf(slot: number): Promise<ClusterNodeState>;
   /** Signals one node (SIGKILL: a crash) and waits for its exit; its directory is kept for {@link restart}. */
   kill(address: string, signal?: NodeJS.Signals): Promise<void>;
+  /** Moves one slot, with its keys, to the master at `to` (the steps of a resharding, for one slot). */
+  moveSlot(slot: number, to: string): Promise<void>;
   /** SIGSTOPs one node (a node that hangs, e.g. a replica that stops acknowledging); the returned function SIGCONTs it. */
   pause(address: string): () => void;
   /** Starts a killed node again on its port and directory: it rejoins with its node id (and its AOF, if any). */
@@ -233,6 +235,24 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       if (child === undefined) throw new Error(`local Redis Cluster: no node at ${address}`);
       child.kill(signal);
       await exited(child);
+    },
+    async moveSlot(slot, to) {
+      const nodesNow = await state();
+      const source = nodesNow.find((node) => node.role === 'master' && node.slots.some(([from, last]) => slot >= from && slot <= last));
+      const target = nodesNow.find((node) => node.address === to);
+      if (source === undefined || target === undefined) throw new Error(`local Redis Cluster: cannot move slot ${slot} to ${to}`);
+      if (source.id === target.id) return;
+      const [sourcePort, targetPort] = [nodeAt(source.address).port, nodeAt(target.address).port];
+      await nodeCommand(targetPort, 'CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', source.id);
+      await nodeCommand(sourcePort, 'CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', target.id);
+      for (;;) {
+        const keys = (await nodeCommand(sourcePort, 'CLUSTER', 'GETKEYSINSLOT', String(slot), '100')) as unknown as string[];
+        if (keys.length === 0) break;
+        await nodeCommand(sourcePort, 'MIGRATE', '127.0.0.1', String(targetPort), '', '0', '5000', 'KEYS', ...keys);
+      }
+      for (const node of nodesNow.filter((candidate) => candidate.role === 'master')) {
+        await nodeCommand(nodeAt(node.address).port, 'CLUSTER', 'SETSLOT', String(slot), 'NODE', target.id);
+      }
     },
     pause(address) {
       const child = children.get(address);

@@ -16,6 +16,8 @@ export interface TransactionPoolOptions {
   readonly onError?: (error: Error) => void;
   /** Called with each connection as it is created (e.g. to count it in metrics). */
   readonly onConnection?: (connection: Redis) => void;
+  /** Called for each transaction refused because its slot had moved, before it runs again at the new owner (e.g. to count it). */
+  readonly onSlotMoved?: () => void;
 }
 
 /**
@@ -25,8 +27,9 @@ export interface TransactionPoolOptions {
  * connection is never used for WATCH). Each transaction borrows a connection of its own **to the
  * master that serves its key** ({@link acquire}), and hands it back clean (its watch cleared by
  * EXEC or UNWATCH) with {@link release}, or {@link destroy}s it when it failed midway. When the
- * slot has moved meanwhile the node answers MOVED: the caller refreshes the topology and runs its
- * whole read-modify-write again, which then borrows from the new owner's pool.
+ * slot has moved meanwhile the node answers MOVED: the caller calls {@link slotMoved} (which
+ * refreshes the topology) and runs its whole read-modify-write again, which then borrows from the
+ * new owner's pool.
  *
  * A connection that has lost its socket once is never lent again: ioredis reconnects it, but
  * without the WATCH it had, so a MULTI sent on it would run unguarded. Waiting longer than
@@ -93,10 +96,16 @@ export class TransactionPool {
       } catch (error) {
         await this.destroy(connection);
         if (!isSlotRedirectError(error) || attempt >= attempts) throw error;
-        await this.topology.refresh();
+        await this.slotMoved();
       }
       await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2 ** attempt, 50)));
     }
+  }
+
+  /** A transaction met MOVED/ASK/TRYAGAIN: reports it and re-learns the slot map before the caller runs it again. */
+  async slotMoved(): Promise<void> {
+    this.options.onSlotMoved?.();
+    await this.topology.refresh();
   }
 
   async release(connection: Redis): Promise<void> {

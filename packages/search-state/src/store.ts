@@ -55,6 +55,8 @@ export interface SearchStoreOptions {
   readonly onConnectionError?: (error: Error) => void;
   /** Called with each pooled transaction connection as it is created (e.g. to watch it in metrics). */
   readonly onConnection?: (client: Redis) => void;
+  /** Called for each transaction that met a moved slot (failover, resharding) and runs again at the new owner. */
+  readonly onSlotMoved?: () => void;
 }
 
 export interface CreateSearchOptions extends NewSearchOptions {
@@ -108,7 +110,6 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  */
 export class SearchStore {
   private readonly commands: RedisCommands;
-  private readonly topology: RedisTopology;
   private readonly keys: RedisKeys;
   private readonly maxAttempts: number;
   private readonly requestsMaxLen: number;
@@ -117,7 +118,6 @@ export class SearchStore {
   private readonly pool: TransactionPool;
 
   constructor(options: SearchStoreOptions) {
-    this.topology = options.topology;
     this.commands = options.topology.commands;
     this.keys = options.keys;
     this.maxAttempts = options.maxAttempts ?? SEARCH_STORE_DEFAULTS.maxAttempts;
@@ -130,6 +130,7 @@ export class SearchStore {
       acquireTimeoutMs: SEARCH_STORE_DEFAULTS.acquireTimeoutMs,
       ...(options.onConnectionError ? { onError: options.onConnectionError } : {}),
       ...(options.onConnection ? { onConnection: options.onConnection } : {}),
+      ...(options.onSlotMoved ? { onSlotMoved: options.onSlotMoved } : {}),
     });
   }
 
@@ -183,7 +184,7 @@ export class SearchStore {
       } catch (error) {
         // The slot moved (failover, resharding): the whole read-modify-write runs again at the owner.
         if (!isSlotRedirectError(error)) throw error;
-        await this.topology.refresh();
+        await this.pool.slotMoved();
       }
       await sleep(Math.random() * Math.min(2 ** attempt, 50));
     }

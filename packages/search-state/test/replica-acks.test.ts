@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { redisKeys, slotOf } from '@skyway/contracts';
 import { RedisUnavailableError, createRedisTopology, waitForReady, type RedisTopology } from '@skyway/redis-connection';
-import { startRedisCluster, type RedisCluster } from '@skyway/testkit';
+import { sampleFlight, startRedisCluster, type RedisCluster } from '@skyway/testkit';
 import { SearchStore } from '../src';
 
 /**
@@ -10,7 +10,7 @@ import { SearchStore } from '../src';
  * not known to survive a failover), a search on another master is created, and once the replica is
  * back the first master's searches are created again.
  */
-describe('new searches wait for a replica (WAIT) on a Redis Cluster', () => {
+describe('SearchStore on a Redis Cluster of its own: replica acknowledgements (WAIT), moved slots', () => {
   let cluster: RedisCluster;
   let topology: RedisTopology;
   const keys = redisKeys('');
@@ -54,6 +54,24 @@ describe('new searches wait for a replica (WAIT) on a Redis Cluster', () => {
       const after = await searchIdOn(master.id, true);
       await create(after);
       expect(await store.get(after)).not.toBeNull();
+    } finally {
+      await store.close();
+    }
+  });
+  it('follows a slot moved to another master: the change meets MOVED, is counted, and applies at the new owner', async () => {
+    let slotMoves = 0;
+    const store = new SearchStore({ topology, keys, service: 'test', onSlotMoved: () => (slotMoves += 1) });
+    try {
+      const { search_id: searchId } = await store.create(query, { searchId: randomUUID(), now: new Date(), timeoutMs: 30_000, ttlMs: 60_000 });
+      const slot = slotOf(keys.search(searchId));
+      const owner = await cluster.masterOf(slot);
+      const elsewhere = (await cluster.state()).find((node) => node.role === 'master' && node.id !== owner.id);
+      await cluster.moveSlot(slot, elsewhere?.address as string);
+
+      const transition = await store.change(searchId, { kind: 'partial', results: [sampleFlight('moved')] }, { now: new Date() });
+      expect(transition?.applied).toBe(true);
+      expect(slotMoves).toBeGreaterThanOrEqual(1);
+      expect((await cluster.masterOf(slot)).id).toBe(elsewhere?.id);
     } finally {
       await store.close();
     }

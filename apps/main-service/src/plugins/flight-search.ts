@@ -73,6 +73,7 @@ const flightSearch: FastifyPluginAsync<FlightSearchOptions> = async (app, { conf
       transactionConnections: 8,
       replicaAcks: config.replicaAcks,
       onConnection: (client) => connections.watch(client),
+      onSlotMoved: () => connections.slotMoved('main-service:search-transactions'),
     });
 
   async function currentSearchState(searchId: string): Promise<SearchState | null> {

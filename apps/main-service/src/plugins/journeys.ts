@@ -54,6 +54,7 @@ const journeys: FastifyPluginAsync<JourneysOptions> = async (app, { config, stor
       metrics.onConnectionError(error);
       connectionFailures.failed(error);
     },
+    onSlotMoved: () => connections.slotMoved('main-service:journey-tx'),
   };
   const store = new JourneyStore(app.redisTopology, {
     keyPrefix: config.redisKeyPrefix,

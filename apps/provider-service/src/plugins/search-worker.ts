@@ -61,6 +61,7 @@ const searchWorker: FastifyPluginAsync<SearchWorkerOptions> = async (app, { conf
     keys: app.redisKeys,
     service: 'provider-service',
     onConnection: (client) => connections.watch(client),
+    onSlotMoved: () => connections.slotMoved('provider-service:search-transactions'),
   });
   const supplierCalls = supplierCallMetrics(app.metricsRegistry);
   // Keep-alive connections to the suppliers, closed with the app.

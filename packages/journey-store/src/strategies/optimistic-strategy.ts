@@ -54,6 +54,7 @@ export class OptimisticStrategy implements UpdateStrategy {
       idleTimeoutMs: settings.poolIdleTimeoutMs,
       connectionName: context.connectionName,
       onError: (error) => context.observer.onConnectionError?.(error),
+      onSlotMoved: () => context.observer.onSlotMoved?.(),
       ...(context.onConnection ? { onConnection: context.onConnection } : {}),
     });
   }
@@ -110,7 +111,7 @@ export class OptimisticStrategy implements UpdateStrategy {
           return;
         }
         // The slot moved (failover, resharding): nothing was written; run the whole batch again at the owner.
-        await this.context.topology.refresh();
+        await this.pool.slotMoved();
         result = { kind: 'conflict' };
       }
       if (result.kind === 'settled') {

@@ -11,6 +11,8 @@ export interface ObservableRedisConnection {
 export interface RedisConnectionMetrics {
   /** Reports this client under its `connectionName` until it ends (quit or disconnect). */
   watch(client: ObservableRedisConnection): void;
+  /** Counts a transaction of the pool named `connection` that met a moved slot and ran again at the new owner. */
+  slotMoved(connection: string): void;
 }
 
 /**
@@ -24,6 +26,12 @@ export const redisConnectionMetrics = perRegistry((registry): RedisConnectionMet
   const reconnects = new Counter({
     name: 'skyway_redis_reconnects_total',
     help: 'Reconnection attempts of Redis connections, by connection name',
+    labelNames,
+    registers: [registry],
+  });
+  const slotMoves = new Counter({
+    name: 'skyway_redis_slot_moves_total',
+    help: 'Transactions refused because their Redis Cluster slot had moved (MOVED/ASK/TRYAGAIN: failover, resharding) and run again at the new owner, by pool',
     labelNames,
     registers: [registry],
   });
@@ -55,6 +63,9 @@ export const redisConnectionMetrics = perRegistry((registry): RedisConnectionMet
       reconnects.inc({ connection }, 0);
       client.on('reconnecting', () => reconnects.inc({ connection }));
       client.on('end', () => watched.delete(client));
+    },
+    slotMoved(connection) {
+      slotMoves.inc({ connection });
     },
   };
 });
