@@ -14,9 +14,10 @@ export const MainServiceEnv = Type.Object({
   }),
   REDIS_WAIT_TIMEOUT_MS: Type.Integer({
     minimum: 10,
-    maximum: 10_000,
+    // WAIT blocks its connection: it must end before the 1.5 s command timeout would cut it off.
+    maximum: 1_000,
     default: 1_000,
-    description: 'How long a write waits for REDIS_WAIT_REPLICAS before it is answered 503 (written, but not known to survive a failover)',
+    description: 'How long a write waits for REDIS_WAIT_REPLICAS (at most 1000, under the Redis command timeout) before it is answered 503 (written, but not known to survive a failover)',
   }),
   SEARCH_TTL_MS: Type.Integer({
     minimum: 1_000,

@@ -12,7 +12,8 @@ import { JourneyStore } from '../src';
 describe('replica acknowledgements (WAIT) on a Redis Cluster', () => {
   let cluster: RedisCluster;
   let topology: RedisTopology;
-  const waitForOne = { replicas: 1, timeoutMs: 300 };
+  // Long enough for a replica starved of CPU by a busy test run (and below the 1.5 s command timeout); a paused one never answers.
+  const waitForOne = { replicas: 1, timeoutMs: 1_000 };
 
   beforeAll(async () => {
     cluster = await startRedisCluster();

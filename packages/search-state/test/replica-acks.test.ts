@@ -36,7 +36,7 @@ describe('SearchStore on a Redis Cluster of its own: replica acknowledgements (W
   }
 
   it('refuses a new search while its master\'s replica cannot acknowledge it, creates one elsewhere, and creates again once the replica is back', async () => {
-    const store = new SearchStore({ topology, keys, service: 'test', replicaAcks: { replicas: 1, timeoutMs: 300 } });
+    const store = new SearchStore({ topology, keys, service: 'test', replicaAcks: { replicas: 1, timeoutMs: 1_000 } });
     const create = async (searchId: string) => store.create(query, { searchId, now: new Date(), timeoutMs: 30_000, ttlMs: 60_000 });
     const master = await cluster.masterOf(0);
     const replica = (await cluster.state()).find((node) => node.masterId === master.id);
