@@ -18,7 +18,7 @@ import { SEGMENT_STATUSES, redisKeys, type SegmentStatus } from '@skyway/contrac
 import { JourneyStore } from '@skyway/journey-store';
 import { startRedisCluster, type RedisCluster } from '@skyway/local-redis';
 import { NO_REPLICA_ACKS, TransactionPool, createRedisTopology, waitForReady } from '@skyway/redis-connection';
-import { sampleJourney, segmentId } from '@skyway/testkit';
+import { isInHistory, sampleJourney, segmentId, type AcknowledgedUpdate } from '@skyway/testkit';
 import { latencyHistogram, median, printTable, runBenchmark, writeResults } from './report';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -64,13 +64,6 @@ async function round(pool: TransactionPool, mode: Mode, prefix: string): Promise
 const KILL_ROUNDS = Number(process.env.BENCH_KILL_ROUNDS ?? 5);
 const KILL_JOURNEYS = 48;
 
-interface Acknowledged {
-  readonly journeyId: string;
-  readonly version: number;
-  readonly segmentId: string;
-  readonly status: SegmentStatus;
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Until the killed master's replica serves its slots: every master up and known. */
@@ -104,7 +97,7 @@ async function killRound(mode: Mode, replicaState: ReplicaState): Promise<{ ackn
   const seeds = cluster.seeds.split(',');
   const topology = createRedisTopology({ url: `redis://${seeds[0]}`, clusterNodes: seeds }, { connectionName: 'bench:kill' });
   const store = new JourneyStore(topology, { connectionName: 'bench:kill-tx', replicaAcks: mode === 'WAIT 1' ? { replicas: 1, timeoutMs: 1_000 } : NO_REPLICA_ACKS });
-  const acknowledged: Acknowledged[] = [];
+  const acknowledged: AcknowledgedUpdate[] = [];
   let failedWhileDown = 0;
   try {
     await waitForReady(topology.commands, 10_000);
@@ -141,9 +134,7 @@ async function killRound(mode: Mode, replicaState: ReplicaState): Promise<{ ackn
     for (const journeyId of journeyIds) {
       const history = await store.history(journeyId);
       for (const update of acknowledged.filter((candidate) => candidate.journeyId === journeyId)) {
-        const event = history?.changes.find((candidate) => candidate.version === update.version);
-        const kept = event?.changes.some((change) => change.type === 'segmentStatus' && change.segmentId === update.segmentId && change.status === update.status);
-        if (!kept) lost += 1;
+        if (!isInHistory(history?.changes ?? [], update)) lost += 1;
       }
     }
     return { acknowledged: acknowledged.length, lost, failedWhileDown };

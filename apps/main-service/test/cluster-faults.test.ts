@@ -16,7 +16,6 @@ import {
   type IsolatedTopology,
   type RedisCluster,
 } from '@skyway/testkit';
-import { spawn } from 'node:child_process';
 
 const TOKEN = 'cluster-faults-token-0123456789';
 const SEARCH_TIMEOUT_MS = 15_000;
@@ -159,7 +158,7 @@ describe('Skyway on a Redis Cluster under faults (real processes, under load)', 
     const { cluster: nodes, target, mains, providers } = deployed;
     await underLoad(deployed, async () => {
       const replica = (await nodes.state()).find((node) => node.masterId === target.id);
-      await redisCli(replica?.address as string, 'CLUSTER', 'FAILOVER');
+      await nodes.command(replica?.address as string, 'CLUSTER', 'FAILOVER');
       await eventually('the replica to be promoted', async () => (await nodes.state()).some((node) => node.id === replica?.id && node.role === 'master'));
     });
     // The old master's connections were told to move: the readers bound to it reconnected elsewhere.
@@ -186,10 +185,10 @@ describe('Skyway on a Redis Cluster under faults (real processes, under load)', 
     await underLoad(deployed, async () => {
       const receiver = (await nodes.state()).find((node) => node.role === 'master' && node.id !== target.id);
       const slots = target.slots.reduce((sum, [from, to]) => sum + to - from + 1, 0);
-      await redisCli(target.address, '--cluster', 'reshard', target.address, '--cluster-from', target.id, '--cluster-to', receiver?.id as string, '--cluster-slots', String(slots), '--cluster-yes');
+      await nodes.clusterCli('reshard', target.address, '--cluster-from', target.id, '--cluster-to', receiver?.id as string, '--cluster-slots', String(slots), '--cluster-yes');
       // The new slot owners spread by gossip; rebalance refuses to start before every node agrees.
-      await eventually('every node to agree on the slots', () => redisCli(target.address, '--cluster', 'check', target.address).then(() => true), { timeoutMs: 20_000, intervalMs: 200 });
-      await redisCli(target.address, '--cluster', 'rebalance', target.address, '--cluster-use-empty-masters');
+      await eventually('every node to agree on the slots', () => nodes.clusterCli('check', target.address).then(() => true), { timeoutMs: 20_000, intervalMs: 200 });
+      await nodes.clusterCli('rebalance', target.address, '--cluster-use-empty-masters');
     });
     // Transactions met the moving slots and ran again at their new owners.
     expect(await metricTotal([...mains, ...providers], 'skyway_redis_slot_moves_total')).toBeGreaterThan(0);
@@ -216,7 +215,7 @@ describe('Skyway on a Redis Cluster under faults (real processes, under load)', 
       for (const main of mains) expect((await fetch(`${main.url}/health/ready`)).status).toBe(200);
       await nodes.restart(target.address);
       await nodes.restart(replica?.address as string);
-      await eventually('the cluster to serve every slot again', async () => (await redisCli(target.address, 'CLUSTER', 'INFO')).includes('cluster_state:ok'), { timeoutMs: 20_000 });
+      await eventually('the cluster to serve every slot again', async () => (await nodes.command(target.address, 'CLUSTER', 'INFO')).includes('cluster_state:ok'), { timeoutMs: 20_000 });
       await eventually('the hot journey to be written again', () => journeys.acknowledged.slice(acknowledgedBefore).some((update) => update.journeyId === 'JRN-HOT'), { timeoutMs: 20_000 });
     });
     expect(await metricTotal(mains, 'http_request_duration_seconds', { status_code: '503' }, 'http_request_duration_seconds_count')).toBeGreaterThan(0);
@@ -230,18 +229,4 @@ function loggedErrors(apps: readonly AppProcess[]): string[] {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** `redis-cli -h … -p … <args>` (a cluster command when args start with `--cluster`); resolves to its output. */
-function redisCli(address: string, ...args: string[]): Promise<string> {
-  const [host = '', port = ''] = address.split(':');
-  const argv = args[0] === '--cluster' ? args : ['-h', host, '-p', port, ...args];
-  return new Promise((resolve, reject) => {
-    const child = spawn('redis-cli', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve(output) : reject(new Error(`redis-cli ${argv.join(' ')} exited with ${code}:\n${output}`))));
-  });
 }

@@ -45,6 +45,10 @@ export interface RedisCluster {
   readonly seeds: string;
   /** The cluster as a running node sees it now (`CLUSTER NODES`). */
   state(): Promise<ClusterNodeState[]>;
+  /** Sends one command to the node at `address` on a connection of its own (e.g. `CLUSTER FAILOVER` to a replica); resolves to its reply. */
+  command(address: string, ...command: [string, ...string[]]): Promise<string>;
+  /** Runs `redis-cli --cluster <args>` (reshard, rebalance, check); resolves to its output, rejects with it on failure. */
+  clusterCli(...args: string[]): Promise<string>;
   /** The master serving `slot` now. */
   masterOf(slot: number): Promise<ClusterNodeState>;
   /** Signals one node (SIGKILL: a crash) and waits for its exit; its directory is kept for {@link restart}. */
@@ -225,6 +229,8 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     nodes,
     seeds: nodes.map((node) => node.address).join(','),
     state,
+    command: (address, ...command) => nodeCommand(nodeAt(address).port, ...command),
+    clusterCli: (...args) => run('redis-cli', ['--cluster', ...args]),
     async masterOf(slot) {
       const master = (await state()).find((node) => node.role === 'master' && !node.failing && node.slots.some(([from, to]) => slot >= from && slot <= to));
       if (master === undefined) throw new Error(`local Redis Cluster: no master serves slot ${slot}`);

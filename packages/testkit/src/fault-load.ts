@@ -1,4 +1,4 @@
-import { SEGMENT_STATUSES, type JourneyHistory, type SegmentStatus } from '@skyway/contracts';
+import { SEGMENT_STATUSES, type JourneyChangeEvent, type JourneyHistory, type SegmentStatus } from '@skyway/contracts';
 import { segmentId } from './fixtures';
 
 /** A journey update the API acknowledged with a 2xx: it must be in the journey's history afterwards. */
@@ -7,6 +7,12 @@ export interface AcknowledgedUpdate {
   readonly segmentId: string;
   readonly status: SegmentStatus;
   readonly version: number;
+}
+
+/** Whether a journey's change events hold `update` as the change of the version it was acknowledged with. */
+export function isInHistory(changes: readonly JourneyChangeEvent[], update: AcknowledgedUpdate): boolean {
+  const event = changes.find((candidate) => candidate.version === update.version);
+  return event?.changes.some((change) => change.type === 'segmentStatus' && change.segmentId === update.segmentId && change.status === update.status) ?? false;
 }
 
 /** What the clients of a load saw, by answer: `200`, `503`, … or `error:<name>` for no HTTP answer. */
@@ -132,9 +138,7 @@ export class JourneyWriteLoad {
       const versions = history.changes.map((event) => event.version);
       if (versions.some((version, i) => version !== i + 1)) discrepancies.push(`${journeyId}: versions are not 1…${versions.length} in order`);
       for (const update of acknowledgedByJourney.get(journeyId) ?? []) {
-        const event = history.changes.find((candidate) => candidate.version === update.version);
-        const change = event?.changes.find((candidate) => candidate.type === 'segmentStatus' && candidate.segmentId === update.segmentId && candidate.status === update.status);
-        if (change === undefined) discrepancies.push(`${journeyId}: acknowledged v${update.version} (${update.segmentId} → ${update.status}) is missing`);
+        if (!isInHistory(history.changes, update)) discrepancies.push(`${journeyId}: acknowledged v${update.version} (${update.segmentId} → ${update.status}) is missing`);
       }
     }
     return discrepancies;
