@@ -147,7 +147,8 @@ export function createLauncher(config: LauncherConfig, io: LauncherIo, repoRoot:
       accessToken,
       today: io.now(),
     };
-    for (const line of banner(facts)) io.print(line);
+    // One write, so the services' log lines cannot land in the middle of it.
+    io.print(banner(facts).join('\n'));
   }
 
   async function run(): Promise<number> {

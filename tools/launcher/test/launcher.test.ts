@@ -66,6 +66,9 @@ async function waitFor(what: string, condition: () => boolean | Promise<boolean>
   }
 }
 
+/** The banner's last line: once it is out, the whole banner is. */
+const BANNER_END = 'Ctrl-C stops everything.';
+
 /** Every `(pid N)` the launcher announced: the private redis-server and each app. */
 const announcedPids = (output: string): number[] => [...output.matchAll(/\(pid (\d+)/g)].map((match) => Number(match[1]));
 
@@ -74,7 +77,7 @@ describe('pnpm start launcher', () => {
     const run = await launch({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
     try {
       await waitFor('main-service to be ready', async () => (await fetch(`${run.mainUrl}/health/ready`).catch(() => undefined))?.ok === true, run);
-      await waitFor('the banner', () => run.output().includes('Skyway is running'), run);
+      await waitFor('the banner', () => run.output().includes(BANNER_END), run);
     } catch (error) {
       run.signal('SIGKILL');
       throw error;
@@ -138,7 +141,7 @@ describe('pnpm start launcher', () => {
     // setsid: pnpm, the launcher and its apps in a group of their own, like a terminal's foreground job.
     const run = await launch({ REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: uniqueKeyPrefix('launcher') }, ['setsid', 'pnpm', 'start']);
     try {
-      await waitFor('the banner', () => run.output().includes('Skyway is running'), run, 60_000);
+      await waitFor('the banner', () => run.output().includes(BANNER_END), run, 60_000);
     } catch (error) {
       process.kill(-run.pid, 'SIGKILL');
       throw error;
@@ -154,7 +157,7 @@ describe('pnpm start launcher', () => {
     // `; true` keeps sh from exec-ing node, so the launcher is sh's child, like under `pnpm start`.
     const run = await launch({ REDIS_URL: testRedisUrl(), REDIS_KEY_PREFIX: uniqueKeyPrefix('launcher') }, ['sh', '-c', `"${process.execPath}" "${entry}"; true`]);
     try {
-      await waitFor('the banner', () => run.output().includes('Skyway is running'), run);
+      await waitFor('the banner', () => run.output().includes(BANNER_END), run);
     } catch (error) {
       run.signal('SIGKILL');
       throw error;
