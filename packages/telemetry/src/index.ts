@@ -1,6 +1,7 @@
 export * from './consumer-group-plugin';
 export * from './log-correlation';
 export * from './metrics/consumer-group';
+export * from './metrics/http';
 export * from './metrics/journeys';
 export * from './metrics/provider';
 export * from './metrics/redis-connections';
