@@ -4,6 +4,7 @@ import {
   eventually,
   isolatedRedis,
   jsonLogLines,
+  openSse,
   OTLP_SPAN_KIND,
   startApp,
   startOtlpCollector,
@@ -14,6 +15,8 @@ import {
 
 const CALLER_TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CALLER_SPAN_ID = '00f067aa0ba902b7';
+const STREAM_TRACE_ID = '5c0a3f6e9d1b4a7f8e2d6c4b3a291807';
+const STREAM_TRACEPARENT = `00-${STREAM_TRACE_ID}-1f2e3d4c5b6a7988-01`;
 
 /**
  * One trace from the HTTP request to the supplier calls, across real processes: main-service,
@@ -97,9 +100,13 @@ describe('a search traced end to end (real processes)', () => {
     const providerLines = jsonLogLines(provider.output()).filter((line) => line.search_id === searchId);
     expect(providerLines.map((line) => line.msg)).toContain('search processed');
     for (const line of providerLines) expect(line).toMatchObject({ trace_id: CALLER_TRACE_ID });
+    // A request without a body (the stream, a GET) keeps its trace in the handler's own lines too.
+    const stream = await openSse(`${main.url}/api/flights/search/${searchId}/stream`, { headers: { traceparent: STREAM_TRACEPARENT } });
+    await stream.ended;
     const mainLines = jsonLogLines(main.output());
     for (const msg of ['search submitted', 'request completed']) {
       expect(mainLines).toContainEqual(expect.objectContaining({ msg, search_id: searchId, trace_id: CALLER_TRACE_ID }));
     }
+    expect(mainLines).toContainEqual(expect.objectContaining({ msg: 'search stream opened', search_id: searchId, trace_id: STREAM_TRACE_ID }));
   });
 });

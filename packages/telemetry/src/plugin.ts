@@ -3,7 +3,7 @@ import fastifyMetrics from 'fastify-metrics';
 import fp from 'fastify-plugin';
 import { Registry } from 'prom-client';
 import { timeHttpRequests } from './metrics/http';
-import { requestSpan, traceRequests } from './request-spans';
+import { traceRequests } from './request-spans';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -36,11 +36,6 @@ const telemetry: FastifyPluginAsync = async (app) => {
   });
   timeHttpRequests(app, registry);
   traceRequests(app);
-  app.addHook('onRequest', (request, reply, done) => {
-    const spanContext = requestSpan(request)?.spanContext();
-    if (spanContext) reply.header('traceresponse', `00-${spanContext.traceId}-${spanContext.spanId}-0${spanContext.traceFlags.toString(16)}`);
-    done();
-  });
 };
 
 export const telemetryPlugin = fp(telemetry, { name: 'skyway-telemetry', fastify: '5.x' });

@@ -26,6 +26,7 @@ export function requestSpan(request: FastifyRequest): Span | undefined {
  * active one for every later hook, the handler and the `onResponse` hooks, so log lines and child
  * spans (Redis, stream producers) join it. (Entering it again after the body is read and when the
  * response finishes costs less than binding the request's and response's event emitters to it.)
+ * The span's ids go back to the caller in a `traceresponse` header.
  *
  * Why not @fastify/otel and the HTTP server instrumentation: they opened a span per Fastify hook
  * and a second one per request (18 spans per search in main-service); this is one, measured in
@@ -53,6 +54,9 @@ export function traceRequests(app: FastifyInstance): void {
     // Tracing off (no SDK) and no caller trace: nothing to carry.
     if (!isSpanContextValid(span.spanContext())) return done();
     requestSpans.set(request, span);
+    const { traceId, spanId, traceFlags } = span.spanContext();
+    // W3C Trace Context level 2: a caller can quote the trace id of its request.
+    reply.header('traceresponse', `00-${traceId}-${spanId}-0${traceFlags.toString(16)}`);
     const active = trace.setSpan(parent, span);
     requestContexts.set(request, active);
     reply.raw.once('close', () => {
@@ -62,14 +66,15 @@ export function traceRequests(app: FastifyInstance): void {
     });
     context.with(active, done);
   });
-  // Reading the body and the response's `finish` run outside the request's async context: the first
-  // hook after each enters it again, for the hooks, the handler and the log lines after it.
+  // Reading a body and the response's `finish` run outside the request's async context: the first
+  // hook after each enters it again, for the hooks, the handler and the log lines after it. A request
+  // without a body reaches preValidation synchronously from onRequest, still inside it.
   const reenter = (request: FastifyRequest, _reply: unknown, done: () => void): void => {
     const active = requestContexts.get(request);
     if (active === undefined) return done();
     context.with(active, done);
   };
-  app.addHook('preValidation', reenter);
+  app.addHook('preValidation', (request, reply, done) => (request.body === undefined ? done() : reenter(request, reply, done)));
   app.addHook('onResponse', reenter);
   app.addHook('onError', (request, _reply, error, done) => {
     requestSpans.get(request)?.recordException(error);
