@@ -120,8 +120,7 @@ async function killRound(mode: Mode, replicaState: ReplicaState): Promise<{ ackn
     });
     await sleep(1_000);
     const victim = await cluster.masterOf(0);
-    const replica = (await cluster.state()).find((node) => node.masterId === victim.id);
-    const resume = replicaState === 'lagging' ? cluster.pause(replica?.address as string) : undefined;
+    const resume = replicaState === 'lagging' ? cluster.pause((await cluster.replicaOf(victim.id)).address) : undefined;
     if (resume) await sleep(LAG_MS);
     await cluster.kill(victim.address, 'SIGKILL');
     resume?.();

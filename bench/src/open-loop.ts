@@ -6,6 +6,10 @@ export interface OpenLoopResult {
   readonly offered: number;
   readonly completed: number;
   readonly errors: number;
+  /** From the first scheduled start until every operation had settled. */
+  readonly seconds: number;
+  /** Completions per second, from the first scheduled start to the last completion. */
+  readonly completedPerSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly firstError?: string;
@@ -21,6 +25,7 @@ export async function openLoop(ratePerSecond: number, seconds: number, operation
   const startAt = performance.now() + 10;
   let errors = 0;
   let firstError: string | undefined;
+  let lastCompletionAt = startAt;
   const running: Promise<void>[] = [];
   for (let index = 0; index < offered; index++) {
     const scheduledAt = startAt + (index * 1_000) / ratePerSecond;
@@ -28,7 +33,10 @@ export async function openLoop(ratePerSecond: number, seconds: number, operation
     if (wait >= 1) await sleep(wait);
     running.push(
       operation(index).then(
-        () => histogram.recordValue(Math.max(1, Math.round((performance.now() - scheduledAt) * 1_000))),
+        () => {
+          lastCompletionAt = performance.now();
+          histogram.recordValue(Math.max(1, Math.round((lastCompletionAt - scheduledAt) * 1_000)));
+        },
         (error: Error) => {
           errors++;
           firstError ??= error.message;
@@ -41,6 +49,8 @@ export async function openLoop(ratePerSecond: number, seconds: number, operation
     offered,
     completed: histogram.totalCount,
     errors,
+    seconds: (performance.now() - startAt) / 1_000,
+    completedPerSecond: histogram.totalCount / ((lastCompletionAt - startAt) / 1_000),
     p50Ms: histogram.getValueAtPercentile(50) / 1_000,
     p99Ms: histogram.getValueAtPercentile(99) / 1_000,
     ...(firstError ? { firstError } : {}),

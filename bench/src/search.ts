@@ -20,6 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { commandRates, commandStats, commandsPerSearch, measureHttpFloor, measureRedisFloor, type CommandStats } from './floor';
 import { cpuShares, startPipeline, type CpuUse, type Pipeline } from './pipeline';
+import { openLoop } from './open-loop';
 import { latencyHistogram, median, printTable, runBenchmark, writeResults } from './report';
 import { searchToCompletion } from './search-client';
 
@@ -53,45 +54,10 @@ interface LoadResult {
   readonly firstError?: string;
 }
 
-/** Arrivals every 1/rate s for `seconds`; each one's latency counts from its scheduled start. */
-async function openLoop(baseUrl: string, rate: number, seconds: number): Promise<LoadResult> {
-  const histogram = latencyHistogram();
-  const total = rate * seconds;
-  const startAt = performance.now() + 10;
-  let errors = 0;
-  let firstError: string | undefined;
-  let lastCompletionAt = startAt;
-  const searches: Promise<void>[] = [];
-  for (let i = 0; i < total; i++) {
-    const scheduledAt = startAt + (i * 1_000) / rate;
-    const wait = scheduledAt - performance.now();
-    if (wait >= 1) await sleep(wait);
-    searches.push(
-      searchToCompletion(baseUrl, scheduledAt, SEARCH_TIMEOUT_MS).then(
-        (ms) => {
-          histogram.recordValue(Math.max(1, Math.round(ms * 1_000)));
-          lastCompletionAt = Math.max(lastCompletionAt, performance.now());
-        },
-        (error: Error) => {
-          errors++;
-          firstError ??= error.message;
-        },
-      ),
-    );
-  }
-  await Promise.all(searches);
-  const completed = histogram.totalCount;
-  return {
-    offered: total,
-    completed,
-    completedWhileRunning: completed,
-    seconds: (performance.now() - startAt) / 1_000,
-    errors,
-    completedPerSecond: completed / ((lastCompletionAt - startAt) / 1_000),
-    p50Ms: histogram.getValueAtPercentile(50) / 1_000,
-    p99Ms: histogram.getValueAtPercentile(99) / 1_000,
-    ...(firstError ? { firstError } : {}),
-  };
+/** Searches arriving every 1/rate s for `seconds` (open loop); each one's latency counts from its scheduled start. */
+async function openLoopSearches(baseUrl: string, rate: number, seconds: number): Promise<LoadResult> {
+  const run = await openLoop(rate, seconds, () => searchToCompletion(baseUrl, performance.now(), SEARCH_TIMEOUT_MS));
+  return { ...run, completedWhileRunning: run.completed };
 }
 
 /** `clients` loops of search-after-search; counts completions inside the measured window only. */
@@ -228,7 +194,7 @@ async function main(): Promise<void> {
     const ceilingOff = newSetting(`ceiling (closed, ${CEILING_CLIENTS} clients), tracing off`);
     for (let round = 0; round < ROUNDS; round++) {
       for (const rate of RATES_PER_SECOND) {
-        const [run, commands] = await withCommands(fast, () => openLoop(fast.main.url, rate, RATE_SECONDS));
+        const [run, commands] = await withCommands(fast, () => openLoopSearches(fast.main.url, rate, RATE_SECONDS));
         record(rateSettings.get(rate) as Setting, run, commands);
         await sleep(500);
       }

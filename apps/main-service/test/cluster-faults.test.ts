@@ -157,9 +157,9 @@ describe('Skyway on a Redis Cluster under faults (real processes, under load)', 
     const deployed = await deployment();
     const { cluster: nodes, target, mains, providers } = deployed;
     await underLoad(deployed, async () => {
-      const replica = (await nodes.state()).find((node) => node.masterId === target.id);
-      await nodes.command(replica?.address as string, 'CLUSTER', 'FAILOVER');
-      await eventually('the replica to be promoted', async () => (await nodes.state()).some((node) => node.id === replica?.id && node.role === 'master'));
+      const replica = await nodes.replicaOf(target.id);
+      await nodes.command(replica.address, 'CLUSTER', 'FAILOVER');
+      await eventually('the replica to be promoted', async () => (await nodes.state()).some((node) => node.id === replica.id && node.role === 'master'));
     });
     // The old master's connections were told to move: the readers bound to it reconnected elsewhere.
     expect(await metricTotal([...mains, ...providers], 'skyway_redis_reconnects_total')).toBeGreaterThan(0);
@@ -169,9 +169,9 @@ describe('Skyway on a Redis Cluster under faults (real processes, under load)', 
     const deployed = await deployment({ REDIS_WAIT_REPLICAS: '1' });
     const { cluster: nodes, target, mains, providers } = deployed;
     await underLoad(deployed, async () => {
-      const replica = (await nodes.state()).find((node) => node.masterId === target.id);
+      const replica = await nodes.replicaOf(target.id);
       await nodes.kill(target.address, 'SIGKILL');
-      await eventually('the replica to be promoted', async () => (await nodes.state()).some((node) => node.id === replica?.id && node.role === 'master'), {
+      await eventually('the replica to be promoted', async () => (await nodes.state()).some((node) => node.id === replica.id && node.role === 'master'), {
         timeoutMs: 20_000,
         intervalMs: 100,
       });
@@ -197,11 +197,11 @@ describe('Skyway on a Redis Cluster under faults (real processes, under load)', 
   it('answers 503 with Retry-After for what a downed master and its replica hold, keeps serving the rest, and recovers when they return', async () => {
     const deployed = await deployment();
     const { cluster: nodes, target, mains, journeys, searches } = deployed;
-    const replica = (await nodes.state()).find((node) => node.masterId === target.id);
+    const replica = await nodes.replicaOf(target.id);
     await underLoad(deployed, async () => {
       const acknowledgedBefore = journeys.acknowledged.length;
       const acceptedBefore = searches.accepted.length;
-      await nodes.kill(replica?.address as string, 'SIGKILL');
+      await nodes.kill(replica.address, 'SIGKILL');
       await nodes.kill(target.address, 'SIGKILL');
       // While they are down: the hot journey's writes are refused, cold journeys elsewhere are written, some searches are accepted.
       await eventually('503s for the downed slots while the others are served', () => {
@@ -214,7 +214,7 @@ describe('Skyway on a Redis Cluster under faults (real processes, under load)', 
       // Still ready: every replica is equally cut off from those slots, and the rest is served.
       for (const main of mains) expect((await fetch(`${main.url}/health/ready`)).status).toBe(200);
       await nodes.restart(target.address);
-      await nodes.restart(replica?.address as string);
+      await nodes.restart(replica.address);
       await eventually('the cluster to serve every slot again', async () => (await nodes.command(target.address, 'CLUSTER', 'INFO')).includes('cluster_state:ok'), { timeoutMs: 20_000 });
       await eventually('the hot journey to be written again', () => journeys.acknowledged.slice(acknowledgedBefore).some((update) => update.journeyId === 'JRN-HOT'), { timeoutMs: 20_000 });
     });

@@ -51,6 +51,8 @@ export interface RedisCluster {
   clusterCli(...args: string[]): Promise<string>;
   /** The master serving `slot` now. */
   masterOf(slot: number): Promise<ClusterNodeState>;
+  /** A replica of the master with node id `masterId` now. */
+  replicaOf(masterId: string): Promise<ClusterNodeState>;
   /** Signals one node (SIGKILL: a crash) and waits for its exit; its directory is kept for {@link restart}. */
   kill(address: string, signal?: NodeJS.Signals): Promise<void>;
   /** Moves one slot, with its keys, to the master at `to` (the steps of a resharding, for one slot). */
@@ -235,6 +237,11 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       const master = (await state()).find((node) => node.role === 'master' && !node.failing && node.slots.some(([from, to]) => slot >= from && slot <= to));
       if (master === undefined) throw new Error(`local Redis Cluster: no master serves slot ${slot}`);
       return master;
+    },
+    async replicaOf(masterId) {
+      const replica = (await state()).find((node) => node.masterId === masterId);
+      if (replica === undefined) throw new Error(`local Redis Cluster: master ${masterId} has no replica`);
+      return replica;
     },
     async kill(address, signal = 'SIGKILL') {
       const child = children.get(address);

@@ -39,10 +39,10 @@ describe('SearchStore on a Redis Cluster of its own: replica acknowledgements (W
     const store = new SearchStore({ topology, keys, service: 'test', replicaAcks: { replicas: 1, timeoutMs: 1_000 } });
     const create = async (searchId: string) => store.create(query, { searchId, now: new Date(), timeoutMs: 30_000, ttlMs: 60_000 });
     const master = await cluster.masterOf(0);
-    const replica = (await cluster.state()).find((node) => node.masterId === master.id);
+    const replica = await cluster.replicaOf(master.id);
     try {
       await create(await searchIdOn(master.id, true));
-      const resume = cluster.pause(replica?.address as string);
+      const resume = cluster.pause(replica.address);
       try {
         await expect(create(await searchIdOn(master.id, true))).rejects.toThrow(RedisUnavailableError);
         const elsewhere = await searchIdOn(master.id, false);
