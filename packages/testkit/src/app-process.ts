@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { freePort } from '@skyway/local-redis';
 
 export type AppName = 'main-service' | 'provider-service' | 'mock-supplier';
@@ -23,7 +24,7 @@ export interface CapturedProcess {
   output(): string;
   /** Sends `signal` and waits for the exit; SIGKILL after `timeoutMs`. Resolves to the exit code or signal. */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | NodeJS.Signals | null>;
-  /** Resolves when the process has exited, with its code or signal. */
+  /** Resolves when the process has exited and its output has been read, with its exit code or signal. */
   exited(): Promise<number | NodeJS.Signals | null>;
 }
 
@@ -33,13 +34,34 @@ export interface SpawnCapturedOptions {
   readonly cwd?: string;
 }
 
+/** How long {@link CapturedProcess.exited} waits, after the exit, for the rest of the output. */
+const OUTPUT_DRAIN_MS = 1_000;
+
+function streamEnded(stream: Readable | null): Promise<void> {
+  if (stream === null || stream.readableEnded || stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    stream.once('end', resolve);
+    stream.once('close', resolve);
+  });
+}
+
 export function spawnCaptured(file: string, args: readonly string[], options: SpawnCapturedOptions): CapturedProcess {
   const child = spawn(file, args, { env: options.env, stdio: ['ignore', 'pipe', 'pipe'], ...(options.cwd ? { cwd: options.cwd } : {}) });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exit = new Promise<number | NodeJS.Signals | null>((resolve) =>
-    child.once('exit', (code, signal) => resolve(code ?? signal)),
+    child.once('exit', (code, signal) => {
+      // 'exit' can come before the last of the output has been read from the pipes: wait for both to
+      // end, at most OUTPUT_DRAIN_MS (a grandchild that inherited a pipe may hold it open).
+      const drained = Promise.all([child.stdout, child.stderr].map(streamEnded));
+      let timer: NodeJS.Timeout | undefined;
+      const cap = new Promise<void>((done) => (timer = setTimeout(done, OUTPUT_DRAIN_MS)));
+      void Promise.race([drained, cap]).then(() => {
+        clearTimeout(timer);
+        resolve(code ?? signal);
+      });
+    }),
   );
   const killOnExit = (): void => void child.kill('SIGKILL');
   process.once('exit', killOnExit);
