@@ -15,11 +15,6 @@ const TRACER_NAME = '@skyway/telemetry';
 const requestSpans = new WeakMap<FastifyRequest, Span>();
 const requestContexts = new WeakMap<FastifyRequest, Context>();
 
-/** The request's span (undefined when tracing is off or the path is not traced). */
-export function requestSpan(request: FastifyRequest): Span | undefined {
-  return requestSpans.get(request);
-}
-
 /**
  * One SERVER span per request, continuing an incoming `traceparent`, named `METHOD /route`, ended
  * when the response closes (an SSE stream's span lasts as long as the stream). Its context is the
