@@ -94,6 +94,32 @@ describe('provider-service replicas (real processes)', () => {
     await eventually('the pending list to drain', async () => (await pendingOf(redis, keys)).length === 0);
   });
 
+  it('runs its whole PROVIDER_CONCURRENCY on one partition without a "possible memory leak" warning', async () => {
+    const SEARCHES = 16;
+    const redis: IsolatedRedis = await isolatedRedis('full-concurrency');
+    defer(() => redis.cleanup());
+    // One partition: all 16 searches are in flight on one consumer at once.
+    const keys = redisKeys(redis.prefix, { searchPartitions: 1 });
+    const { store } = await storeFor(redis.url, keys);
+    const supplier = await startLocalSupplier('alpha', { kind: 'slow', ms: 500, offers: 1 });
+    defer(() => supplier.close());
+    const provider = await start('provider-service', {
+      REDIS_URL: redis.url,
+      REDIS_KEY_PREFIX: redis.prefix,
+      SUPPLIER_URLS: supplier.url.href,
+      SEARCH_PARTITIONS: '1',
+      PROVIDER_CONCURRENCY: String(SEARCHES),
+    });
+    const searches = await Promise.all(Array.from({ length: SEARCHES }, () => createSearch(store)));
+    await eventually('every search in flight at once', async () => (await pendingOf(redis, keys)).length === SEARCHES);
+    await eventually('every search completed', async () =>
+      (await Promise.all(searches.map((search) => store.get(search.search_id)))).every((state) => state?.status === 'completed'),
+    );
+    expect(await provider.stop()).toBe(0);
+    // Node's MaxListenersExceededWarning, which an operator would read as a leak.
+    expect(provider.output()).not.toMatch(/Warning/);
+  });
+
   it('on SIGTERM finishes and acks the searches in flight, leaves the one it could not finish pending and unread ones untouched, and exits 0', async () => {
     const redis: IsolatedRedis = await isolatedRedis('sigterm');
     defer(() => redis.cleanup());

@@ -144,7 +144,10 @@ export class StreamConsumer<T> {
   private readonly entryLogFields: (fields: readonly string[]) => Record<string, unknown>;
   private readonly observer: StreamConsumerObserver;
   private readonly inFlight = new Map<string, Promise<void>>();
-  private readonly abort = new AbortController();
+  /** One per handler running: aborted when a stop's deadline passes. */
+  private readonly deliveryAborts = new Set<AbortController>();
+  /** Set once a stop's deadline has passed: entries still queued for a handler are left pending. */
+  private stopDeadlinePassed: Error | undefined;
   private running = false;
   private joined = false;
   private loop: Promise<void> | undefined;
@@ -207,7 +210,10 @@ export class StreamConsumer<T> {
     // Work that finished early must not leave the deadline timer holding the process open.
     clearTimeout(deadlineTimer);
     const abandoned = finished ? 0 : this.inFlight.size;
-    if (!finished) this.abort.abort(new Error('consumer stop deadline passed'));
+    if (!finished) {
+      this.stopDeadlinePassed = new Error('consumer stop deadline passed');
+      for (const deliveryAbort of this.deliveryAborts) deliveryAbort.abort(this.stopDeadlinePassed);
+    }
     this.joined = false;
     return { abandoned };
   }
@@ -355,16 +361,16 @@ export class StreamConsumer<T> {
 
   private async handle(id: string, fields: readonly string[], message: T, deliveryCount: number): Promise<void> {
     // Queued for a handler slot past the stop deadline: leave it pending for another consumer.
-    if (this.abort.signal.aborted) return;
+    if (this.stopDeadlinePassed) return;
     const { commands, stream, group } = this.options;
     const started = performance.now();
     let acked = false;
-    // A signal per delivery, linked to the consumer's for as long as the handler runs: on Node 20,
-    // `AbortSignal.any([signal, …])` in a handler keeps an entry on its source signal for that
-    // signal's lifetime, so handing out the consumer's long-lived one grew the heap per entry forever.
+    // A signal per delivery, aborted by a stop for as long as the handler runs. Not one long-lived
+    // signal for all: on Node 20, `AbortSignal.any([signal, …])` in a handler keeps an entry on its
+    // source signal for that signal's lifetime, so the heap grew per entry forever. Nor a listener per
+    // handler on one: past 10 handlers at once Node warns of a leak that is not there.
     const deliveryAbort = new AbortController();
-    const forwardAbort = (): void => deliveryAbort.abort(this.abort.signal.reason);
-    this.abort.signal.addEventListener('abort', forwardAbort, { once: true });
+    this.deliveryAborts.add(deliveryAbort);
     const delivery: Delivery<T> = {
       id,
       message,
@@ -390,7 +396,7 @@ export class StreamConsumer<T> {
         'handler failed; entry left pending for redelivery',
       );
     } finally {
-      this.abort.signal.removeEventListener('abort', forwardAbort);
+      this.deliveryAborts.delete(deliveryAbort);
     }
   }
 
