@@ -108,5 +108,5 @@ describe('a search traced end to end (real processes)', () => {
       expect(mainLines).toContainEqual(expect.objectContaining({ msg, search_id: searchId, trace_id: CALLER_TRACE_ID }));
     }
     expect(mainLines).toContainEqual(expect.objectContaining({ msg: 'search stream opened', search_id: searchId, trace_id: STREAM_TRACE_ID }));
-  });
+  }, 60_000);
 });

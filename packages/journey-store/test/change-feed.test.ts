@@ -13,7 +13,9 @@ describe.each(testTopologies().map((topology) => [topology.name, topology] as [s
   beforeEach(async () => {
     redis = await isolatedTopology(topology, 'journey-feed');
     fixture = await StoreFixture.connect({ url: topology.url, prefix: redis.prefix }, topology.clusterNodes);
-    store = fixture.store();
+    // Bursts of 100 writes on a busy machine may queue past the pool's 1 s bound (a 503 in service):
+    // the feed is under test here, not that bound.
+    store = fixture.store({ poolAcquireTimeoutMs: 10_000 });
     feed = new JourneyChangeFeed({ keys: store.keys, topology: fixture.topology, connectionName: readerName() });
   });
   afterEach(async () => {
