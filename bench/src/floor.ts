@@ -11,9 +11,17 @@ import { performance } from 'node:perf_hooks';
 import { cpuSeconds } from './pipeline';
 import { median } from './report';
 
-export type FloorVariant = 'bare Fastify' | 'telemetry plugin, tracing on' | 'telemetry plugin, tracing off';
+export type FloorVariant = 'bare Fastify' | 'telemetry plugin, tracing on' | 'telemetry plugin, every trace recorded' | 'telemetry plugin, tracing off';
 
-export const FLOOR_VARIANTS: readonly FloorVariant[] = ['bare Fastify', 'telemetry plugin, tracing on', 'telemetry plugin, tracing off'];
+/** Each variant's environment: tracing on is the apps' default (the default sampler records 1 trace in 10). */
+const FLOOR_VARIANT_ENV: Record<FloorVariant, Record<string, string>> = {
+  'bare Fastify': {},
+  'telemetry plugin, tracing on': {},
+  'telemetry plugin, every trace recorded': { OTEL_TRACES_SAMPLER: 'parentbased_always_on' },
+  'telemetry plugin, tracing off': { OTEL_SDK_DISABLED: 'true' },
+};
+
+export const FLOOR_VARIANTS = Object.keys(FLOOR_VARIANT_ENV) as readonly FloorVariant[];
 
 const FLOOR_CONNECTIONS = 16;
 
@@ -31,7 +39,7 @@ async function startFloorServer(variant: FloorVariant): Promise<FloorServer> {
     PATH: process.env.PATH ?? '',
     PORT: String(port),
     FLOOR_TELEMETRY: String(variant !== 'bare Fastify'),
-    ...(variant === 'telemetry plugin, tracing off' ? { OTEL_SDK_DISABLED: 'true' } : {}),
+    ...FLOOR_VARIANT_ENV[variant],
   };
   const server = spawnCaptured(process.execPath, [...preload, join(dist, 'floor-server.js')], { env });
   const url = `http://127.0.0.1:${port}`;
@@ -51,6 +59,8 @@ async function serverCpuPerRequest(server: FloorServer, seconds: number): Promis
 export interface HttpFloor {
   /** CPU µs per request of each variant's server process, median of the rounds. */
   readonly cpuUsPerRequest: Record<FloorVariant, number>;
+  /** Each variant's CPU per request over bare Fastify's in the same round, median of the rounds (steadier than a ratio of medians on a shared machine). */
+  readonly vsBare: Record<FloorVariant, number>;
   readonly runs: Record<FloorVariant, number[]>;
 }
 
@@ -66,7 +76,10 @@ export async function measureHttpFloor(rounds: number, seconds: number, warmupSe
       for (const server of order) runs[server.variant].push(await serverCpuPerRequest(server, seconds));
     }
     const cpuUsPerRequest = Object.fromEntries(FLOOR_VARIANTS.map((variant) => [variant, median(runs[variant])])) as Record<FloorVariant, number>;
-    return { cpuUsPerRequest, runs };
+    const vsBare = Object.fromEntries(
+      FLOOR_VARIANTS.map((variant) => [variant, median(runs[variant].map((us, round) => us / (runs['bare Fastify'][round] as number)))]),
+    ) as Record<FloorVariant, number>;
+    return { cpuUsPerRequest, vsBare, runs };
   } finally {
     await Promise.all(servers.map((server) => server.process.stop()));
   }

@@ -3,12 +3,13 @@
  * POST /api/flights/search → the `completed` event on the search's SSE stream.
  *
  * 0. The floor, in the same run: CPU per request of a bare Fastify route and of the same route
- *    through the apps' telemetry plugin (tracing on and off), and an ioredis round trip.
+ *    through the apps' telemetry plugin (tracing on as shipped, every trace recorded, tracing off),
+ *    and an ioredis round trip.
  * 1. Supplier latency 0, one provider replica, after a warm-up of every process: fixed arrival
  *    rates, open loop (arrivals on a fixed schedule whatever the system does; latency counts from
  *    the scheduled moment, so a stalled system cannot hide its backlog), then the throughput
- *    ceiling (closed loop, many clients) with tracing on (the default) and, on a second pipeline
- *    taking turns with it, tracing off. CPU ms per search per process (from /proc) and Redis
+ *    ceiling (closed loop, many clients) with tracing on (the default: 1 new trace in 10 recorded)
+ *    and, on pipelines taking turns with it, every trace recorded and tracing off. CPU ms per search per process (from /proc) and Redis
  *    commands per search by name (`INFO commandstats` deltas, background subtracted) for each.
  * 2. Supplier latency 200 ms: 1, 2 and 4 provider replicas (PROVIDER_CONCURRENCY 16 each, one
  *    mock-supplier each), closed loop with more clients than all replicas have slots; the three
@@ -18,7 +19,7 @@ import { provisionRedis } from '@skyway/testkit';
 import Redis from 'ioredis';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { commandRates, commandStats, commandsPerSearch, measureHttpFloor, measureRedisFloor, type CommandStats } from './floor';
+import { commandRates, commandStats, commandsPerSearch, FLOOR_VARIANTS, measureHttpFloor, measureRedisFloor, type CommandStats } from './floor';
 import { cpuShares, startPipeline, type CpuUse, type Pipeline } from './pipeline';
 import { openLoop } from './open-loop';
 import { latencyHistogram, median, printTable, runBenchmark, writeResults } from './report';
@@ -166,7 +167,7 @@ async function main(): Promise<void> {
     const redisFloor = await measureRedisFloor(redis.url);
     console.error('search: floor measured');
 
-    // Part 1: arrival rates and the ceiling, supplier latency 0, one provider; tracing on and off side by side.
+    // Part 1: arrival rates and the ceiling, supplier latency 0, one provider; tracing on, every trace recorded, and off, side by side.
     const fast = await startPipeline({ redisUrl: redis.url, providers: 1, supplierLatencyMs: 0, providerConcurrency: PROVIDER_CONCURRENCY });
     pipelines.push(fast);
     const untraced = await startPipeline({
@@ -177,7 +178,15 @@ async function main(): Promise<void> {
       env: { OTEL_SDK_DISABLED: 'true' },
     });
     pipelines.push(untraced);
-    for (const pipeline of [fast, untraced]) await closedLoop(pipeline.main.url, CEILING_CLIENTS, PROCESS_WARMUP_SECONDS);
+    const recordingAll = await startPipeline({
+      redisUrl: redis.url,
+      providers: 1,
+      supplierLatencyMs: 0,
+      providerConcurrency: PROVIDER_CONCURRENCY,
+      env: { OTEL_TRACES_SAMPLER: 'parentbased_always_on' },
+    });
+    pipelines.push(recordingAll);
+    for (const pipeline of [fast, untraced, recordingAll]) await closedLoop(pipeline.main.url, CEILING_CLIENTS, PROCESS_WARMUP_SECONDS);
     // Both pipelines idle: what their loops ask of Redis with no search running.
     const idleBefore = await commandStats(stats);
     await sleep(BACKGROUND_SECONDS * 1_000);
@@ -192,17 +201,19 @@ async function main(): Promise<void> {
     const rateSettings = new Map<number, Setting>(RATES_PER_SECOND.map((rate) => [rate, newSetting(`${rate} /s offered, tracing on`)]));
     const ceilingOn = newSetting(`ceiling (closed, ${CEILING_CLIENTS} clients), tracing on`);
     const ceilingOff = newSetting(`ceiling (closed, ${CEILING_CLIENTS} clients), tracing off`);
+    const ceilingAll = newSetting(`ceiling (closed, ${CEILING_CLIENTS} clients), every trace recorded`);
     for (let round = 0; round < ROUNDS; round++) {
       for (const rate of RATES_PER_SECOND) {
         const [run, commands] = await withCommands(fast, () => openLoopSearches(fast.main.url, rate, RATE_SECONDS));
         record(rateSettings.get(rate) as Setting, run, commands);
         await sleep(500);
       }
-      const ceilings: [Setting, Pipeline][] = [
+      const settings: [Setting, Pipeline][] = [
         [ceilingOn, fast],
         [ceilingOff, untraced],
+        [ceilingAll, recordingAll],
       ];
-      if (round % 2 === 1) ceilings.reverse();
+      const ceilings = [...settings.slice(round % settings.length), ...settings.slice(0, round % settings.length)];
       for (const [setting, pipeline] of ceilings) {
         const [run, commands] = await withCommands(pipeline, () => closedLoop(pipeline.main.url, CEILING_CLIENTS));
         record(setting, run, commands);
@@ -245,7 +256,7 @@ async function main(): Promise<void> {
     const bareUs = httpFloor.cpuUsPerRequest['bare Fastify'];
     printTable(
       `floor: CPU per request of a trivial route (GET /floor, ${FLOOR_SECONDS} s × ${ROUNDS} rounds, taking turns), server process from /proc; median`,
-      Object.entries(httpFloor.cpuUsPerRequest).map(([variant, us]) => ({ variant, 'CPU µs / request': us, 'vs bare Fastify': us / bareUs })),
+      FLOOR_VARIANTS.map((variant) => ({ variant, 'CPU µs / request': httpFloor.cpuUsPerRequest[variant], 'vs bare Fastify (median of per-round ratios)': httpFloor.vsBare[variant] })),
     );
     printTable('floor: ioredis GET round trip against the benchmark Redis (this process, otherwise idle)', [
       {
@@ -263,6 +274,7 @@ async function main(): Promise<void> {
     });
     for (const [setting, name] of [
       [ceilingOn, 'closed, tracing on'],
+      [ceilingAll, 'closed, every trace recorded'],
       [ceilingOff, 'closed, tracing off'],
     ] as const) {
       const s = summary(setting.runs);
@@ -271,7 +283,7 @@ async function main(): Promise<void> {
     printTable(`POST → completed on SSE, supplier latency 0, 1 provider; median of ${ROUNDS} rounds`, rateRows);
 
     // CPU per search per process, next to the floor.
-    const settings = [...rateSettings.values(), ceilingOn, ceilingOff];
+    const settings = [...rateSettings.values(), ceilingOn, ceilingAll, ceilingOff];
     const cpuRows = settings.map((setting) => {
       const ms = medianByKey(setting.cpuMsPerSearch);
       const appsMs = (ms[MAIN] ?? 0) + (ms[PROVIDER] ?? 0);
@@ -293,6 +305,7 @@ async function main(): Promise<void> {
       median(setting.runs.map((run, i) => run.completedWhileRunning / run.seconds / (Object.values(setting.cpuPercent[i] ?? {}).reduce((sum, percent) => sum + percent, 0) / 100)));
     printTable('CPU during the ceiling runs, % of one core (median); the machine has 2 cores shared with Redis', [
       { tracing: 'on', ...medianByKey(ceilingOn.cpuPercent), 'searches per core-second': searchesPerCoreSecond(ceilingOn) },
+      { tracing: 'every trace recorded', ...medianByKey(ceilingAll.cpuPercent), 'searches per core-second': searchesPerCoreSecond(ceilingAll) },
       { tracing: 'off', ...medianByKey(ceilingOff.cpuPercent), 'searches per core-second': searchesPerCoreSecond(ceilingOff) },
     ]);
 
@@ -348,7 +361,7 @@ async function main(): Promise<void> {
       { goal: 'p99 at 500 /s offered', target: '≤ 50 ms', measured: summary(rateSettings.get(500)?.runs ?? []).p99MsMedian },
       { goal: 'main + provider CPU ms / search, tracing on (ceiling)', target: '≤ 1.0', measured: (cpuOn[MAIN] ?? 0) + (cpuOn[PROVIDER] ?? 0) },
       { goal: 'main + provider CPU ms / search, tracing off (ceiling)', target: '≤ 0.6', measured: (cpuOff[MAIN] ?? 0) + (cpuOff[PROVIDER] ?? 0) },
-      { goal: 'telemetry plugin, tracing on / bare Fastify', target: '≤ 1.5×', measured: httpFloor.cpuUsPerRequest['telemetry plugin, tracing on'] / bareUs },
+      { goal: 'telemetry plugin, tracing on / bare Fastify', target: '≤ 1.5×', measured: httpFloor.vsBare['telemetry plugin, tracing on'] },
       { goal: 'mock supplier CPU ms / call (ceiling, 1 call per search)', target: '≤ 0.3', measured: cpuOn[SUPPLIER] ?? 0 },
       { goal: '2 replicas vs 1, supplier latency 200 ms', target: '≥ 1.8×', measured: relativeToOne(2) },
     ];
@@ -368,7 +381,15 @@ async function main(): Promise<void> {
         processWarmupSeconds: PROCESS_WARMUP_SECONDS,
         floor: { route: 'GET /floor → {"ok":true}', connections: 16, seconds: FLOOR_SECONDS, redis: 'GET of a 64-byte value, 20 000 sequential and 20 000 with 64 in flight' },
         latency: { supplierLatencyMs: 0, providers: 1, providerConcurrency: PROVIDER_CONCURRENCY, ratesPerSecond: RATES_PER_SECOND, secondsPerRate: RATE_SECONDS, loop: 'open' },
-        ceiling: { clients: CEILING_CLIENTS, warmupSeconds: WARMUP_SECONDS, measureSeconds: MEASURE_SECONDS, loop: 'closed', tracingOff: 'OTEL_SDK_DISABLED=true on every process' },
+        ceiling: {
+          clients: CEILING_CLIENTS,
+          warmupSeconds: WARMUP_SECONDS,
+          measureSeconds: MEASURE_SECONDS,
+          loop: 'closed',
+          tracingOn: 'the default: spans made, 1 new trace in 10 recorded, no exporter',
+          everyTraceRecorded: 'OTEL_TRACES_SAMPLER=parentbased_always_on on every process',
+          tracingOff: 'OTEL_SDK_DISABLED=true on every process',
+        },
         scaling: { supplierLatencyMs: SCALING_SUPPLIER_LATENCY_MS, replicas: REPLICAS, suppliersPerReplica: 1, providerConcurrency: PROVIDER_CONCURRENCY, clients: SCALING_CLIENTS, measureSeconds: MEASURE_SECONDS, loop: 'closed' },
         cpuPerSearch: 'CPU seconds of each process (/proc, 10 ms ticks) during a load run divided by the searches completed during it',
         redisCommands: `INFO commandstats deltas during a load run minus the rates of a ${BACKGROUND_SECONDS} s idle window of both pipelines, divided by searches completed`,
@@ -381,6 +402,7 @@ async function main(): Promise<void> {
         arrivalRates: RATES_PER_SECOND.map((rate) => ({ offeredPerSecond: rate, ...settingResult(rateSettings.get(rate) as Setting) })),
         ceiling: { ...settingResult(ceilingOn), searchesPerCoreSecondMedian: searchesPerCoreSecond(ceilingOn) },
         ceilingTracingOff: { ...settingResult(ceilingOff), searchesPerCoreSecondMedian: searchesPerCoreSecond(ceilingOff) },
+        ceilingEveryTraceRecorded: { ...settingResult(ceilingAll), searchesPerCoreSecondMedian: searchesPerCoreSecond(ceilingAll) },
         redisBackgroundCommandsPerSecond: background,
         scaling: REPLICAS.map((replicas) => {
           const s = summary(scalingRuns.get(replicas) ?? []);

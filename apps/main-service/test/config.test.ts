@@ -64,6 +64,13 @@ describe('main-service configuration', () => {
     expect(parseConfig({})).toMatchObject({ corsOrigins: [], searchRateLimit: { max: 60, windowMs: 60_000 }, sseLimits: { perProcess: 20_000, perClient: 64 } });
   });
 
+  it.each([['OTEL_TRACES_SAMPLER', 'parentbased_always_on'], ['OTEL_TRACES_SAMPLER', ''], ['OTEL_TRACES_SAMPLER_ARG', '0.25'], ['OTEL_TRACES_SAMPLER_ARG', '1'], ['OTEL_TRACES_SAMPLER_ARG', '.5']])(
+    'accepts %s=%s, which the OpenTelemetry SDK reads',
+    (name, value) => {
+      expect(() => parseConfig({ [name]: value })).not.toThrow();
+    },
+  );
+
   it.each([
     ['PORT', 'abc'],
     ['PORT', '70000'],
@@ -82,6 +89,9 @@ describe('main-service configuration', () => {
     ['AUTH_JWKS_URL', 'login.example.com/jwks.json'],
     ['AUTH_JWKS_URL', 'http://[bad'],
     ['AUTH_DEV_ISSUER', 'maybe'],
+    ['OTEL_TRACES_SAMPLER', 'always'],
+    ['OTEL_TRACES_SAMPLER_ARG', '10%'],
+    ['OTEL_TRACES_SAMPLER_ARG', '1.5'],
   ])('rejects %s=%s with an error naming the variable', (name, value) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => parseConfig({ [name]: value })).toThrow(new RegExp(`^${name} `));

@@ -8,6 +8,9 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+/** The `OTEL_TRACES_SAMPLER` values the OpenTelemetry SDK for Node builds. */
+export const OTEL_TRACES_SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Variables every Skyway process reads (SPEC §2). Apps spread these into their own schema. */
@@ -33,6 +36,14 @@ export function commonEnv(defaultPort: number) {
     // Read by the OpenTelemetry SDK itself (started before the configuration is parsed); checked
     // here so a typo stops the process instead of silently exporting nothing.
     OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Type.String({ pattern: '^(https?://\\S+)?$', description: 'OTLP collector; unset or empty = no trace export' })),
+    OTEL_TRACES_SAMPLER: Type.Optional(
+      Type.Union([Type.Literal(''), ...OTEL_TRACES_SAMPLERS.map((sampler) => Type.Literal(sampler))], {
+        description: 'unset or empty = parent-based, recording OTEL_TRACES_SAMPLER_ARG (default 0.1) of new traces',
+      }),
+    ),
+    OTEL_TRACES_SAMPLER_ARG: Type.Optional(
+      Type.String({ pattern: '^\\s*((0|1)(\\.0*)?|0?\\.[0-9]+)?\\s*$', description: 'the share of new traces recorded, 0 to 1' }),
+    ),
   };
 }
 

@@ -54,11 +54,14 @@ export function traceRequests(app: FastifyInstance): void {
     reply.header('traceresponse', `00-${traceId}-${spanId}-0${traceFlags.toString(16)}`);
     const active = trace.setSpan(parent, span);
     requestContexts.set(request, active);
-    reply.raw.once('close', () => {
-      span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, reply.raw.statusCode);
-      if (reply.raw.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      span.end();
-    });
+    // A span the sampler did not record has nothing to finish.
+    if (span.isRecording()) {
+      reply.raw.once('close', () => {
+        span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, reply.raw.statusCode);
+        if (reply.raw.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
+      });
+    }
     context.with(active, done);
   });
   // Reading a body and the response's `finish` run outside the request's async context: the first

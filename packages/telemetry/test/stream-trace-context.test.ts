@@ -32,7 +32,8 @@ describe('trace context across a stream entry', () => {
   let redis: IsolatedRedis;
 
   beforeAll(async () => {
-    tracing = startTracing({ serviceName: 'telemetry-test', env: {}, spanProcessors: [processor] });
+    // Every new trace recorded (the default records 1 in 10: sampling.test.ts), so each test finds its spans.
+    tracing = startTracing({ serviceName: 'telemetry-test', env: { OTEL_TRACES_SAMPLER_ARG: '1' }, spanProcessors: [processor] });
     redis = await isolatedRedis('telemetry');
   });
   afterAll(async () => {
