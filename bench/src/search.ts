@@ -187,7 +187,7 @@ async function main(): Promise<void> {
     });
     pipelines.push(recordingAll);
     for (const pipeline of [fast, untraced, recordingAll]) await closedLoop(pipeline.main.url, CEILING_CLIENTS, PROCESS_WARMUP_SECONDS);
-    // Both pipelines idle: what their loops ask of Redis with no search running.
+    // The pipelines idle: what their loops ask of Redis with no search running.
     const idleBefore = await commandStats(stats);
     await sleep(BACKGROUND_SECONDS * 1_000);
     const background = commandRates(idleBefore, await commandStats(stats), BACKGROUND_SECONDS);
@@ -392,7 +392,7 @@ async function main(): Promise<void> {
         },
         scaling: { supplierLatencyMs: SCALING_SUPPLIER_LATENCY_MS, replicas: REPLICAS, suppliersPerReplica: 1, providerConcurrency: PROVIDER_CONCURRENCY, clients: SCALING_CLIENTS, measureSeconds: MEASURE_SECONDS, loop: 'closed' },
         cpuPerSearch: 'CPU seconds of each process (/proc, 10 ms ticks) during a load run divided by the searches completed during it',
-        redisCommands: `INFO commandstats deltas during a load run minus the rates of a ${BACKGROUND_SECONDS} s idle window of both pipelines, divided by searches completed`,
+        redisCommands: `INFO commandstats deltas during a load run minus the rates of a ${BACKGROUND_SECONDS} s idle window of the three pipelines, divided by searches completed`,
         searchTimeoutMs: SEARCH_TIMEOUT_MS,
         processes: 'mock-supplier, provider-service ×N, main-service: built dist/, LOG_LEVEL=warn, tracing on without exporter (the default) unless stated',
         redis: redis.source,

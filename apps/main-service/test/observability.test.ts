@@ -75,6 +75,21 @@ describe('main-service observability', () => {
     }
   });
 
+  it('gives a request the sampler did not record a trace id all the same, and records a caller’s sampled trace whatever the ratio', async () => {
+    const tracing = startTracing({ serviceName: 'main-service', env: { OTEL_TRACES_SAMPLER_ARG: '0' } });
+    const app = await buildApp(config());
+    try {
+      const unrecorded = await app.inject(TRACED_PATH);
+      expect(unrecorded.headers.traceresponse).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+      expect(unrecorded.headers.traceresponse).not.toMatch(/^00-0{32}-/);
+      const sampledByCaller = await app.inject({ url: TRACED_PATH, headers: { traceparent: TRACEPARENT } });
+      expect(sampledByCaller.headers.traceresponse).toMatch(new RegExp(`^00-${CALLER_TRACE_ID}-[0-9a-f]{16}-01$`));
+    } finally {
+      await app.close();
+      await tracing.shutdown();
+    }
+  });
+
   describe('as a process', () => {
     it('continues the caller trace: traceresponse and every log line of the request carry its trace id', async () => {
       const app = await startApp('main-service', { env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: redis.prefix } });

@@ -9,7 +9,11 @@ import { NoopSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type S
 export interface TracingOptions {
   /** `service.name` of the spans, unless `OTEL_SERVICE_NAME` says otherwise. */
   readonly serviceName: string;
-  /** The process environment: the standard `OTEL_*` variables configure the SDK. */
+  /**
+   * The process environment: the standard `OTEL_*` variables configure the SDK. Pass `process.env`
+   * outside tests: the SDK itself reads `process.env` for what it builds (a sampler that
+   * `OTEL_TRACES_SAMPLER` names, the exporter); this module reads `env` for the rest.
+   */
   readonly env: NodeJS.ProcessEnv;
   /** Where finished spans go instead of the OTLP exporter (tests pass an in-memory exporter). */
   readonly spanProcessors?: readonly SpanProcessor[];

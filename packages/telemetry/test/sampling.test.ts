@@ -80,17 +80,15 @@ describe('a trace the sampler did not record', () => {
     }
   });
 
-  it('carries its trace id across a stream entry, not sampled, into the consumer’s log fields', async () => {
-    const sampler = defaultSampler({});
-    const traceId = (() => {
-      for (;;) {
-        const candidate = randomBytes(16).toString('hex');
-        if (sampler?.shouldSample(ROOT_CONTEXT, candidate, 'root', SpanKind.SERVER, {}, []).decision === SamplingDecision.NOT_RECORD) return candidate;
-      }
-    })();
-    // A caller's unrecorded request, as main-service's request span would be for this trace id.
-    const request = trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId: randomBytes(8).toString('hex'), traceFlags: TraceFlags.NONE, isRemote: true });
-    const entry = await context.with(request, () => withProducerSpan(STREAMS.searchRequested, async (traceContext) => traceContext));
+  it('carries an unrecorded new trace’s id across a stream entry, not sampled, into the consumer’s log fields', async () => {
+    // A new trace, as a request without a caller trace starts one; 1 in 10 is recorded, so try until one is not.
+    const tracer = trace.getTracer('test');
+    const newTraces = Array.from({ length: 200 }, () => tracer.startSpan('POST /api/flights/search', { kind: SpanKind.SERVER }, ROOT_CONTEXT));
+    const unrecorded = newTraces.find((span) => !span.isRecording());
+    for (const span of newTraces) span.end();
+    if (unrecorded === undefined) throw new Error('every one of 200 new traces was recorded: the default sampler is not in place');
+    const { traceId } = unrecorded.spanContext();
+    const entry = await context.with(trace.setSpan(ROOT_CONTEXT, unrecorded), () => withProducerSpan(STREAMS.searchRequested, async (traceContext) => traceContext));
     expect(entry.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`));
 
     const logFields = await withConsumerSpan(
@@ -99,6 +97,7 @@ describe('a trace the sampler did not record', () => {
     );
     expect(logFields).toEqual({ recording: false, trace_id: traceId, span_id: expect.stringMatching(/^[0-9a-f]{16}$/), trace_flags: '00' });
     await processor.forceFlush();
-    expect(exporter.getFinishedSpans()).toEqual([]);
+    expect(exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === traceId)).toEqual([]);
+    exporter.reset();
   });
 });
