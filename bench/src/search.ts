@@ -168,24 +168,15 @@ async function main(): Promise<void> {
     console.error('search: floor measured');
 
     // Part 1: arrival rates and the ceiling, supplier latency 0, one provider; tracing on, every trace recorded, and off, side by side.
-    const fast = await startPipeline({ redisUrl: redis.url, providers: 1, supplierLatencyMs: 0, providerConcurrency: PROVIDER_CONCURRENCY });
-    pipelines.push(fast);
-    const untraced = await startPipeline({
-      redisUrl: redis.url,
-      providers: 1,
-      supplierLatencyMs: 0,
-      providerConcurrency: PROVIDER_CONCURRENCY,
-      env: { OTEL_SDK_DISABLED: 'true' },
-    });
-    pipelines.push(untraced);
-    const recordingAll = await startPipeline({
-      redisUrl: redis.url,
-      providers: 1,
-      supplierLatencyMs: 0,
-      providerConcurrency: PROVIDER_CONCURRENCY,
-      env: { OTEL_TRACES_SAMPLER: 'parentbased_always_on' },
-    });
-    pipelines.push(recordingAll);
+    // One provider, supplier latency 0; `env` on every process of the pipeline.
+    const startFastPipeline = async (env: Record<string, string>): Promise<Pipeline> => {
+      const pipeline = await startPipeline({ redisUrl: redis.url, providers: 1, supplierLatencyMs: 0, providerConcurrency: PROVIDER_CONCURRENCY, env });
+      pipelines.push(pipeline);
+      return pipeline;
+    };
+    const fast = await startFastPipeline({});
+    const untraced = await startFastPipeline({ OTEL_SDK_DISABLED: 'true' });
+    const recordingAll = await startFastPipeline({ OTEL_TRACES_SAMPLER: 'parentbased_always_on' });
     for (const pipeline of [fast, untraced, recordingAll]) await closedLoop(pipeline.main.url, CEILING_CLIENTS, PROCESS_WARMUP_SECONDS);
     // The pipelines idle: what their loops ask of Redis with no search running.
     const idleBefore = await commandStats(stats);
