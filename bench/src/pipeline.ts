@@ -1,7 +1,8 @@
-import { startApp, uniqueKeyPrefix, type AppName, type AppProcess } from '@skyway/testkit';
+import { eventually, freePort, repoRoot, spawnCaptured, startApp, uniqueKeyPrefix, waitUntilAnswering, type AppName, type AppProcess } from '@skyway/testkit';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { PROVIDER_READY } from './io-only-search';
 
 /** The flight search pipeline as real processes: mock-supplier, provider replicas, main-service. */
 export interface Pipeline {
@@ -89,6 +90,35 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       await main.stop();
       await Promise.all(providers.map((provider) => provider.stop()));
       await Promise.all(suppliers.map((supplier) => supplier.stop()));
+    },
+  };
+}
+
+/**
+ * A search's I/O alone (`src/io-only-search.ts`: main and provider processes, one provider, beside a
+ * real mock-supplier), shaped like {@link startPipeline}'s pipeline so it is loaded and measured the
+ * same way: the floor a search's CPU is compared with.
+ */
+export async function startIoOnlyPipeline(options: { readonly redisUrl: string; readonly supplierLatencyMs: number }): Promise<Pipeline> {
+  const keyPrefix = uniqueKeyPrefix('bench-io');
+  const supplier = await startApp('mock-supplier', { env: { LOG_LEVEL: 'warn', SUPPLIER_LATENCY_MS: String(options.supplierLatencyMs) } });
+  const script = join(repoRoot(), 'bench', 'dist', 'io-only-search.js');
+  const port = await freePort();
+  const env = { PATH: process.env.PATH ?? '', REDIS_URL: options.redisUrl, REDIS_KEY_PREFIX: keyPrefix, SUPPLIER_URL: supplier.url, PORT: String(port) };
+  const provider = spawnCaptured(process.execPath, [script, 'provider'], { env });
+  await eventually('the io-only provider is ready', () => provider.output().includes(PROVIDER_READY));
+  const main = spawnCaptured(process.execPath, [script, 'main'], { env });
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntilAnswering(main, `${url}/health/ready`);
+  return {
+    main: { ...main, name: 'main-service', url, port },
+    providers: [{ ...provider, name: 'provider-service', url: '', port: 0 }],
+    suppliers: [supplier],
+    keyPrefix,
+    async stop() {
+      await main.stop();
+      await provider.stop();
+      await supplier.stop();
     },
   };
 }

@@ -9,8 +9,10 @@
  *    rates, open loop (arrivals on a fixed schedule whatever the system does; latency counts from
  *    the scheduled moment, so a stalled system cannot hide its backlog), then the throughput
  *    ceiling (closed loop, many clients) with tracing on (the default: 1 new trace in 10 recorded)
- *    and, on pipelines taking turns with it, every trace recorded and tracing off. CPU ms per search per process (from /proc) and Redis
- *    commands per search by name (`INFO commandstats` deltas, background subtracted) for each.
+ *    and, on pipelines taking turns with it, every trace recorded, tracing off and the search's I/O
+ *    alone (src/io-only-search.ts: the floor of a whole search). CPU ms per search per process (from
+ *    /proc) and Redis commands per search by name (`INFO commandstats` deltas, background subtracted)
+ *    for each.
  * 2. Supplier latency 200 ms: 1, 2 and 4 provider replicas (PROVIDER_CONCURRENCY 16 each, one
  *    mock-supplier each), closed loop with more clients than all replicas have slots; the three
  *    pipelines run side by side and take turns, round after round.
@@ -20,7 +22,7 @@ import Redis from 'ioredis';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { commandRates, commandStats, commandsPerSearch, FLOOR_VARIANTS, measureHttpFloor, measureRedisFloor, type CommandStats } from './floor';
-import { cpuShares, startPipeline, type CpuUse, type Pipeline } from './pipeline';
+import { cpuShares, startIoOnlyPipeline, startPipeline, type CpuUse, type Pipeline } from './pipeline';
 import { openLoop } from './open-loop';
 import { latencyHistogram, median, printTable, runBenchmark, writeResults } from './report';
 import { searchToCompletion } from './search-client';
@@ -177,7 +179,10 @@ async function main(): Promise<void> {
     const fast = await startFastPipeline({});
     const untraced = await startFastPipeline({ OTEL_SDK_DISABLED: 'true' });
     const recordingAll = await startFastPipeline({ OTEL_TRACES_SAMPLER: 'parentbased_always_on' });
-    for (const pipeline of [fast, untraced, recordingAll]) await closedLoop(pipeline.main.url, CEILING_CLIENTS, PROCESS_WARMUP_SECONDS);
+    // The floor of a whole search: its Redis commands, HTTP exchanges and supplier call, and nothing else.
+    const ioOnly = await startIoOnlyPipeline({ redisUrl: redis.url, supplierLatencyMs: 0 });
+    pipelines.push(ioOnly);
+    for (const pipeline of [fast, untraced, recordingAll, ioOnly]) await closedLoop(pipeline.main.url, CEILING_CLIENTS, PROCESS_WARMUP_SECONDS);
     // The pipelines idle: what their loops ask of Redis with no search running.
     const idleBefore = await commandStats(stats);
     await sleep(BACKGROUND_SECONDS * 1_000);
@@ -190,19 +195,25 @@ async function main(): Promise<void> {
       return [run, commandsPerSearch(rates, background, run.result.completedWhileRunning / run.result.seconds)];
     };
     const rateSettings = new Map<number, Setting>(RATES_PER_SECOND.map((rate) => [rate, newSetting(`${rate} /s offered, tracing on`)]));
+    const ioRateSettings = new Map<number, Setting>(RATES_PER_SECOND.map((rate) => [rate, newSetting(`${rate} /s offered, the search's I/O alone`)]));
     const ceilingOn = newSetting(`ceiling (closed, ${CEILING_CLIENTS} clients), tracing on`);
     const ceilingOff = newSetting(`ceiling (closed, ${CEILING_CLIENTS} clients), tracing off`);
     const ceilingAll = newSetting(`ceiling (closed, ${CEILING_CLIENTS} clients), every trace recorded`);
+    const ceilingIo = newSetting(`ceiling (closed, ${CEILING_CLIENTS} clients), the search's I/O alone`);
     for (let round = 0; round < ROUNDS; round++) {
       for (const rate of RATES_PER_SECOND) {
         const [run, commands] = await withCommands(fast, () => openLoopSearches(fast.main.url, rate, RATE_SECONDS));
         record(rateSettings.get(rate) as Setting, run, commands);
+        await sleep(500);
+        // The floor at the same offered rate: how much work shares each system call depends on the rate.
+        record(ioRateSettings.get(rate) as Setting, await cpuShares(ioOnly, () => openLoopSearches(ioOnly.main.url, rate, RATE_SECONDS)));
         await sleep(500);
       }
       const settings: [Setting, Pipeline][] = [
         [ceilingOn, fast],
         [ceilingOff, untraced],
         [ceilingAll, recordingAll],
+        [ceilingIo, ioOnly],
       ];
       const ceilings = [...settings.slice(round % settings.length), ...settings.slice(0, round % settings.length)];
       for (const [setting, pipeline] of ceilings) {
@@ -259,14 +270,18 @@ async function main(): Promise<void> {
     ]);
 
     // Latency and throughput.
-    const rateRows: Record<string, string | number>[] = RATES_PER_SECOND.map((rate) => {
-      const s = summary(rateSettings.get(rate)?.runs ?? []);
-      return { 'offered /s': rate, 'completed /s': s.completedPerSecondMedian, 'p50 ms': s.p50MsMedian, 'p99 ms': s.p99MsMedian, errors: s.errors };
+    const rateRows: Record<string, string | number>[] = [
+      ...[...rateSettings.entries()].map(([rate, setting]) => [String(rate), setting] as const),
+      ...[...ioRateSettings.entries()].map(([rate, setting]) => [`${rate}, the search's I/O alone`, setting] as const),
+    ].map(([offered, setting]) => {
+      const s = summary(setting.runs);
+      return { 'offered /s': offered, 'completed /s': s.completedPerSecondMedian, 'p50 ms': s.p50MsMedian, 'p99 ms': s.p99MsMedian, errors: s.errors };
     });
     for (const [setting, name] of [
       [ceilingOn, 'closed, tracing on'],
       [ceilingAll, 'closed, every trace recorded'],
       [ceilingOff, 'closed, tracing off'],
+      [ceilingIo, "closed, the search's I/O alone"],
     ] as const) {
       const s = summary(setting.runs);
       rateRows.push({ 'offered /s': `${name}, ${CEILING_CLIENTS} clients`, 'completed /s': s.completedPerSecondMedian, 'p50 ms': s.p50MsMedian, 'p99 ms': s.p99MsMedian, errors: s.errors });
@@ -274,10 +289,27 @@ async function main(): Promise<void> {
     printTable(`POST → completed on SSE, supplier latency 0, 1 provider; median of ${ROUNDS} rounds`, rateRows);
 
     // CPU per search per process, next to the floor.
-    const settings = [...rateSettings.values(), ceilingOn, ceilingAll, ceilingOff];
+    // Each setting beside the search's I/O alone at the same load: the same offered rate, or its own ceiling.
+    const settingsWithFloor: [Setting, Setting][] = [
+      ...RATES_PER_SECOND.flatMap((rate): [Setting, Setting][] => {
+        const io = ioRateSettings.get(rate) as Setting;
+        return [
+          [rateSettings.get(rate) as Setting, io],
+          [io, io],
+        ];
+      }),
+      ...[ceilingOn, ceilingAll, ceilingOff, ceilingIo].map((setting): [Setting, Setting] => [setting, ceilingIo]),
+    ];
+    const settings = settingsWithFloor.map(([setting]) => setting);
+    const appsMsOf = (ms: Record<string, number>): number => (ms[MAIN] ?? 0) + (ms[PROVIDER] ?? 0);
+    // Each round's main + provider CPU over the I/O alone's in the same round, median of the rounds.
+    const vsIoOnly = (setting: Setting): number => {
+      const floor = (settingsWithFloor.find(([candidate]) => candidate === setting) as [Setting, Setting])[1];
+      return median(setting.cpuMsPerSearch.map((ms, round) => appsMsOf(ms) / appsMsOf(floor.cpuMsPerSearch[round] ?? {})));
+    };
     const cpuRows = settings.map((setting) => {
       const ms = medianByKey(setting.cpuMsPerSearch);
-      const appsMs = (ms[MAIN] ?? 0) + (ms[PROVIDER] ?? 0);
+      const appsMs = appsMsOf(ms);
       return {
         setting: setting.label,
         'main ms': ms[MAIN] ?? 0,
@@ -286,10 +318,11 @@ async function main(): Promise<void> {
         'supplier ms': ms[SUPPLIER] ?? 0,
         'client ms': ms['bench client'] ?? 0,
         'main + provider in bare requests': (appsMs * 1_000) / bareUs,
+        "main + provider vs the search's I/O alone": vsIoOnly(setting),
       };
     });
     printTable(
-      `CPU ms per search per process (from /proc; median of ${ROUNDS} rounds); a bare Fastify request is ${bareUs.toFixed(0)} µs (floor above)`,
+      `CPU ms per search per process (from /proc; median of ${ROUNDS} rounds); a bare Fastify request is ${bareUs.toFixed(0)} µs (floor above); vs the I/O alone at the same offered rate, or at its own ceiling`,
       cpuRows,
     );
     const searchesPerCoreSecond = (setting: Setting): number =>
@@ -298,6 +331,7 @@ async function main(): Promise<void> {
       { tracing: 'on', ...medianByKey(ceilingOn.cpuPercent), 'searches per core-second': searchesPerCoreSecond(ceilingOn) },
       { tracing: 'every trace recorded', ...medianByKey(ceilingAll.cpuPercent), 'searches per core-second': searchesPerCoreSecond(ceilingAll) },
       { tracing: 'off', ...medianByKey(ceilingOff.cpuPercent), 'searches per core-second': searchesPerCoreSecond(ceilingOff) },
+      { tracing: "the search's I/O alone", ...medianByKey(ceilingIo.cpuPercent), 'searches per core-second': searchesPerCoreSecond(ceilingIo) },
     ]);
 
     // Redis commands per search.
@@ -347,14 +381,17 @@ async function main(): Promise<void> {
     // The goals of issue 14, each as measured in this run.
     const cpuOn = medianByKey(ceilingOn.cpuMsPerSearch);
     const cpuOff = medianByKey(ceilingOff.cpuMsPerSearch);
+    const cpuIo = medianByKey(ceilingIo.cpuMsPerSearch);
+    // The floor column: what the search's I/O alone achieves on the same measure, where it has one.
+    const IO_ONLY = "the search's I/O alone";
     const goals = [
-      { goal: 'ceiling, tracing on', target: '≥ 1000 /s', measured: summary(ceilingOn.runs).completedPerSecondMedian },
-      { goal: 'p99 at 500 /s offered', target: '≤ 50 ms', measured: summary(rateSettings.get(500)?.runs ?? []).p99MsMedian },
-      { goal: 'main + provider CPU ms / search, tracing on (ceiling)', target: '≤ 1.0', measured: (cpuOn[MAIN] ?? 0) + (cpuOn[PROVIDER] ?? 0) },
-      { goal: 'main + provider CPU ms / search, tracing off (ceiling)', target: '≤ 0.6', measured: (cpuOff[MAIN] ?? 0) + (cpuOff[PROVIDER] ?? 0) },
-      { goal: 'telemetry plugin, tracing on / bare Fastify', target: '≤ 1.5×', measured: httpFloor.vsBare['telemetry plugin, tracing on'] },
-      { goal: 'mock supplier CPU ms / call (ceiling, 1 call per search)', target: '≤ 0.3', measured: cpuOn[SUPPLIER] ?? 0 },
-      { goal: '2 replicas vs 1, supplier latency 200 ms', target: '≥ 1.8×', measured: relativeToOne(2) },
+      { goal: 'ceiling, tracing on', target: '≥ 1000 /s', measured: summary(ceilingOn.runs).completedPerSecondMedian, [IO_ONLY]: summary(ceilingIo.runs).completedPerSecondMedian },
+      { goal: 'p99 at 500 /s offered', target: '≤ 50 ms', measured: summary(rateSettings.get(500)?.runs ?? []).p99MsMedian, [IO_ONLY]: summary(ioRateSettings.get(500)?.runs ?? []).p99MsMedian },
+      { goal: 'main + provider CPU ms / search, tracing on (ceiling)', target: '≤ 1.0', measured: appsMsOf(cpuOn), [IO_ONLY]: appsMsOf(cpuIo) },
+      { goal: 'main + provider CPU ms / search, tracing off (ceiling)', target: '≤ 0.6', measured: appsMsOf(cpuOff), [IO_ONLY]: appsMsOf(cpuIo) },
+      { goal: 'telemetry plugin, tracing on / bare Fastify', target: '≤ 1.5×', measured: httpFloor.vsBare['telemetry plugin, tracing on'], [IO_ONLY]: '' },
+      { goal: 'mock supplier CPU ms / call (ceiling, 1 call per search)', target: '≤ 0.3', measured: cpuOn[SUPPLIER] ?? 0, [IO_ONLY]: cpuIo[SUPPLIER] ?? 0 },
+      { goal: '2 replicas vs 1, supplier latency 200 ms', target: '≥ 1.8×', measured: relativeToOne(2), [IO_ONLY]: '' },
     ];
     printTable('issue 14 goals, as measured in this run', goals);
 
@@ -380,6 +417,7 @@ async function main(): Promise<void> {
           tracingOn: 'the default: spans made, 1 new trace in 10 recorded, no exporter',
           everyTraceRecorded: 'OTEL_TRACES_SAMPLER=parentbased_always_on on every process',
           tracingOff: 'OTEL_SDK_DISABLED=true on every process',
+          ioOnly: "the search's I/O alone (src/io-only-search.ts): the same Redis commands, HTTP exchanges and supplier call, no validation, telemetry, logs or state machine",
         },
         scaling: { supplierLatencyMs: SCALING_SUPPLIER_LATENCY_MS, replicas: REPLICAS, suppliersPerReplica: 1, providerConcurrency: PROVIDER_CONCURRENCY, clients: SCALING_CLIENTS, measureSeconds: MEASURE_SECONDS, loop: 'closed' },
         cpuPerSearch: 'CPU seconds of each process (/proc, 10 ms ticks) during a load run divided by the searches completed during it',
@@ -391,9 +429,12 @@ async function main(): Promise<void> {
       {
         floor: { http: httpFloor, redis: redisFloor },
         arrivalRates: RATES_PER_SECOND.map((rate) => ({ offeredPerSecond: rate, ...settingResult(rateSettings.get(rate) as Setting) })),
+        arrivalRatesIoOnly: RATES_PER_SECOND.map((rate) => ({ offeredPerSecond: rate, ...settingResult(ioRateSettings.get(rate) as Setting) })),
         ceiling: { ...settingResult(ceilingOn), searchesPerCoreSecondMedian: searchesPerCoreSecond(ceilingOn) },
         ceilingTracingOff: { ...settingResult(ceilingOff), searchesPerCoreSecondMedian: searchesPerCoreSecond(ceilingOff) },
         ceilingEveryTraceRecorded: { ...settingResult(ceilingAll), searchesPerCoreSecondMedian: searchesPerCoreSecond(ceilingAll) },
+        ceilingIoOnly: { ...settingResult(ceilingIo), searchesPerCoreSecondMedian: searchesPerCoreSecond(ceilingIo) },
+        mainPlusProviderVsIoOnly: Object.fromEntries(settings.map((setting) => [setting.label, vsIoOnly(setting)])),
         redisBackgroundCommandsPerSecond: background,
         scaling: REPLICAS.map((replicas) => {
           const s = summary(scalingRuns.get(replicas) ?? []);
