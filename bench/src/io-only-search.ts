@@ -3,8 +3,13 @@
  * exchanges as main-service and provider-service — the rate limit's script, the MULTI that stores a
  * search and publishes its request, the SSE stream's GET, one XREAD reader fanning results out, an
  * XREADGROUP consumer, the provider's GET, one supplier call (undici), WATCH + GET and the MULTI that
- * stores the result, publishes it and acks — with no validation, telemetry, logs, state machine,
- * retries or failure handling. Not an implementation: a measuring stick. `node io-only-search.js main|provider`.
+ * stores the result, publishes it and acks — with no validation, telemetry, logs, state machine or
+ * failure handling beyond retrying a failed read. Not an implementation: a measuring stick.
+ * Also left out: the apps' other SSE frames (`retry:`, heartbeats, one event per change), the
+ * claim pass of idle entries, idempotency keys. Its Redis commands per search are the apps' (a test
+ * compares them by name and count); its round trips follow the apps' code, which that test cannot see.
+ *
+ * `node io-only-search.js main|provider`.
  *
  * Environment: REDIS_URL, REDIS_KEY_PREFIX, PORT (main), SUPPLIER_URL (provider).
  */
@@ -14,12 +19,29 @@ import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { Agent, request } from 'undici';
+import { IO_ONLY_PROVIDER_READY } from './io-only-ready';
 
 const TTL_MS = 3_600_000;
 const GROUP = 'io-only';
+/** As the apps: PROVIDER_CONCURRENCY in bench:search, the result reader's and the consumer's XREAD COUNT and BLOCK, the search store's pool. */
 const CONCURRENCY = 16;
-/** What the provider prints once its consumer group exists. */
-export const PROVIDER_READY = 'io-only provider ready';
+const RESULTS_COUNT = 500;
+const BLOCK_MS = 5_000;
+const CREATE_CONNECTIONS = 4;
+/** After a failed read, as the apps' loops do. */
+const RETRY_MS = 100;
+
+/** Runs `read` forever; a failure is logged and the read retried, as the apps' reader and consumer do. */
+async function forever(read: () => Promise<void>): Promise<never> {
+  for (;;) {
+    try {
+      await read();
+    } catch (error) {
+      console.error(error);
+      await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+    }
+  }
+}
 
 /** What both processes share: the key names (one partition) and two connections, one for blocking reads. */
 interface Io {
@@ -45,6 +67,9 @@ async function mainService({ env, keys, requested, results, redis, blocking }: I
     lua: "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) return {n, ARGV[1]} end return {n, redis.call('PTTL', KEYS[1])}",
   });
   const rateLimit = (key: string): Promise<unknown> => (redis as Redis & { rateLimit(key: string, windowMs: number): Promise<unknown> }).rateLimit(key, 60_000);
+  // The search store creates a search on a pooled connection of its own, not the shared one.
+  const creators = Array.from({ length: CREATE_CONNECTIONS }, () => new Redis(env.REDIS_URL ?? ''));
+  let created = 0;
   const viewers = new Map<string, ServerResponse>();
   const complete = (searchId: string, state: string): void => {
     const viewer = viewers.get(searchId);
@@ -56,7 +81,8 @@ async function mainService({ env, keys, requested, results, redis, blocking }: I
   app.post<{ Body: Record<string, unknown> }>('/api/flights/search', async (req, reply) => {
     await rateLimit(`${env.REDIS_KEY_PREFIX ?? ''}rate-limit:${req.ip}`);
     const searchId = randomUUID();
-    await redis
+    created += 1;
+    await (creators[created % CREATE_CONNECTIONS] as Redis)
       .multi()
       .set(keys.search(searchId), JSON.stringify({ search_id: searchId, status: 'processing', query: req.body }), 'PX', TTL_MS)
       .xadd(requested, 'MAXLEN', '~', 100_000, '*', 'search_id', searchId, 'query', JSON.stringify(req.body))
@@ -74,20 +100,21 @@ async function mainService({ env, keys, requested, results, redis, blocking }: I
     viewers.set(searchId, viewer);
     viewer.on('close', () => viewers.delete(searchId));
     const state = (await redis.get(keys.search(searchId))) ?? '{}';
+    // The reader may have completed the stream while the GET was out.
+    if (viewers.get(searchId) !== viewer) return;
     if ((JSON.parse(state) as { status?: string }).status === 'processing') viewer.write(`event: snapshot\ndata: ${state}\n\n`);
     else complete(searchId, state);
   });
 
-  void (async () => {
-    let lastId = '$';
-    for (;;) {
-      const reply = (await blocking.xread('COUNT', 100, 'BLOCK', 1_000, 'STREAMS', results, lastId)) as [string, [string, string[]][]][] | null;
-      for (const [entryId, fields] of reply?.[0]?.[1] ?? []) {
-        lastId = entryId;
-        complete(fields[1] as string, fields[3] as string);
-      }
+  // From the start of the stream: the key prefix is new, and no result is missed before the first read.
+  let lastId = '0-0';
+  void forever(async () => {
+    const reply = (await blocking.xread('COUNT', RESULTS_COUNT, 'BLOCK', BLOCK_MS, 'STREAMS', results, lastId)) as [string, [string, string[]][]][] | null;
+    for (const [entryId, fields] of reply?.[0]?.[1] ?? []) {
+      lastId = entryId;
+      complete(fields[1] as string, fields[3] as string);
     }
-  })();
+  });
   await app.listen({ host: '127.0.0.1', port: Number(env.PORT) });
 }
 
@@ -125,16 +152,18 @@ async function providerService({ env, keys, requested, results, redis, blocking 
     }
   }
 
-  await redis.xgroup('CREATE', requested, GROUP, '0', 'MKSTREAM').catch(() => undefined);
-  console.log(PROVIDER_READY);
+  await redis.xgroup('CREATE', requested, GROUP, '0', 'MKSTREAM').catch((error: Error) => {
+    if (!error.message.startsWith('BUSYGROUP')) throw error;
+  });
+  console.log(IO_ONLY_PROVIDER_READY);
   let inFlight = 0;
   let slotFreed: () => void = () => undefined;
-  for (;;) {
+  await forever(async () => {
     if (inFlight === CONCURRENCY) {
       await new Promise<void>((resolve) => (slotFreed = resolve));
-      continue;
+      return;
     }
-    const reply = (await blocking.xreadgroup('GROUP', GROUP, 'io-only-1', 'COUNT', CONCURRENCY - inFlight, 'BLOCK', 1_000, 'STREAMS', requested, '>')) as
+    const reply = (await blocking.xreadgroup('GROUP', GROUP, 'io-only-1', 'COUNT', CONCURRENCY - inFlight, 'BLOCK', BLOCK_MS, 'STREAMS', requested, '>')) as
       | [string, [string, string[]][]][]
       | null;
     for (const [entryId, fields] of reply?.[0]?.[1] ?? []) {
@@ -146,7 +175,7 @@ async function providerService({ env, keys, requested, results, redis, blocking 
           slotFreed();
         });
     }
-  }
+  });
 }
 
 if (require.main === module) {

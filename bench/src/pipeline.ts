@@ -2,7 +2,7 @@ import { eventually, freePort, repoRoot, spawnCaptured, startApp, uniqueKeyPrefi
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { PROVIDER_READY } from './io-only-search';
+import { IO_ONLY_PROVIDER_READY } from './io-only-ready';
 
 /** The flight search pipeline as real processes: mock-supplier, provider replicas, main-service. */
 export interface Pipeline {
@@ -106,10 +106,18 @@ export async function startIoOnlyPipeline(options: { readonly redisUrl: string; 
   const port = await freePort();
   const env = { PATH: process.env.PATH ?? '', REDIS_URL: options.redisUrl, REDIS_KEY_PREFIX: keyPrefix, SUPPLIER_URL: supplier.url, PORT: String(port) };
   const provider = spawnCaptured(process.execPath, [script, 'provider'], { env });
-  await eventually('the io-only provider is ready', () => provider.output().includes(PROVIDER_READY));
   const main = spawnCaptured(process.execPath, [script, 'main'], { env });
   const url = `http://127.0.0.1:${port}`;
-  await waitUntilAnswering(main, `${url}/health/ready`);
+  try {
+    await eventually('the io-only provider', () => {
+      if (provider.output().includes(IO_ONLY_PROVIDER_READY)) return true;
+      throw new Error(`${provider.child.exitCode === null ? 'not ready' : 'exited'}; its output: ${provider.output().slice(-500)}`);
+    });
+    await waitUntilAnswering(main, `${url}/health/ready`);
+  } catch (error) {
+    await Promise.all([main.stop(), provider.stop(), supplier.stop()]);
+    throw error;
+  }
   return {
     main: { ...main, name: 'main-service', url, port },
     providers: [{ ...provider, name: 'provider-service', url: '', port: 0 }],

@@ -153,6 +153,8 @@ function medianCommands(rounds: readonly CommandStats[]): CommandStats {
   );
 }
 
+/** The label of the floor pipeline (src/io-only-search.ts) in tables and JSON. */
+const IO_ONLY = "the search's I/O alone";
 const MAIN = 'main-service';
 const PROVIDER = 'provider-service 1';
 const SUPPLIER = 'mock-supplier 1';
@@ -169,7 +171,7 @@ async function main(): Promise<void> {
     const redisFloor = await measureRedisFloor(redis.url);
     console.error('search: floor measured');
 
-    // Part 1: arrival rates and the ceiling, supplier latency 0, one provider; tracing on, every trace recorded, and off, side by side.
+    // Part 1: arrival rates and the ceiling, supplier latency 0, one provider; tracing on, every trace recorded, off, and the I/O alone, side by side.
     // One provider, supplier latency 0; `env` on every process of the pipeline.
     const startFastPipeline = async (env: Record<string, string>): Promise<Pipeline> => {
       const pipeline = await startPipeline({ redisUrl: redis.url, providers: 1, supplierLatencyMs: 0, providerConcurrency: PROVIDER_CONCURRENCY, env });
@@ -195,19 +197,23 @@ async function main(): Promise<void> {
       return [run, commandsPerSearch(rates, background, run.result.completedWhileRunning / run.result.seconds)];
     };
     const rateSettings = new Map<number, Setting>(RATES_PER_SECOND.map((rate) => [rate, newSetting(`${rate} /s offered, tracing on`)]));
-    const ioRateSettings = new Map<number, Setting>(RATES_PER_SECOND.map((rate) => [rate, newSetting(`${rate} /s offered, the search's I/O alone`)]));
+    const ioRateSettings = new Map<number, Setting>(RATES_PER_SECOND.map((rate) => [rate, newSetting(`${rate} /s offered, ${IO_ONLY}`)]));
     const ceilingOn = newSetting(`ceiling (closed, ${CEILING_CLIENTS} clients), tracing on`);
     const ceilingOff = newSetting(`ceiling (closed, ${CEILING_CLIENTS} clients), tracing off`);
     const ceilingAll = newSetting(`ceiling (closed, ${CEILING_CLIENTS} clients), every trace recorded`);
-    const ceilingIo = newSetting(`ceiling (closed, ${CEILING_CLIENTS} clients), the search's I/O alone`);
+    const ceilingIo = newSetting(`ceiling (closed, ${CEILING_CLIENTS} clients), ${IO_ONLY}`);
     for (let round = 0; round < ROUNDS; round++) {
       for (const rate of RATES_PER_SECOND) {
-        const [run, commands] = await withCommands(fast, () => openLoopSearches(fast.main.url, rate, RATE_SECONDS));
-        record(rateSettings.get(rate) as Setting, run, commands);
-        await sleep(500);
-        // The floor at the same offered rate: how much work shares each system call depends on the rate.
-        record(ioRateSettings.get(rate) as Setting, await cpuShares(ioOnly, () => openLoopSearches(ioOnly.main.url, rate, RATE_SECONDS)));
-        await sleep(500);
+        // The floor at the same offered rate too: how much work shares each system call depends on the rate.
+        const pair: [Setting, Pipeline][] = [
+          [rateSettings.get(rate) as Setting, fast],
+          [ioRateSettings.get(rate) as Setting, ioOnly],
+        ];
+        for (const [setting, pipeline] of round % 2 === 0 ? pair : pair.reverse()) {
+          const [run, commands] = await withCommands(pipeline, () => openLoopSearches(pipeline.main.url, rate, RATE_SECONDS));
+          record(setting, run, commands);
+          await sleep(500);
+        }
       }
       const settings: [Setting, Pipeline][] = [
         [ceilingOn, fast],
@@ -272,7 +278,7 @@ async function main(): Promise<void> {
     // Latency and throughput.
     const rateRows: Record<string, string | number>[] = [
       ...[...rateSettings.entries()].map(([rate, setting]) => [String(rate), setting] as const),
-      ...[...ioRateSettings.entries()].map(([rate, setting]) => [`${rate}, the search's I/O alone`, setting] as const),
+      ...[...ioRateSettings.entries()].map(([rate, setting]) => [`${rate}, ${IO_ONLY}`, setting] as const),
     ].map(([offered, setting]) => {
       const s = summary(setting.runs);
       return { 'offered /s': offered, 'completed /s': s.completedPerSecondMedian, 'p50 ms': s.p50MsMedian, 'p99 ms': s.p99MsMedian, errors: s.errors };
@@ -281,7 +287,7 @@ async function main(): Promise<void> {
       [ceilingOn, 'closed, tracing on'],
       [ceilingAll, 'closed, every trace recorded'],
       [ceilingOff, 'closed, tracing off'],
-      [ceilingIo, "closed, the search's I/O alone"],
+      [ceilingIo, `closed, ${IO_ONLY}`],
     ] as const) {
       const s = summary(setting.runs);
       rateRows.push({ 'offered /s': `${name}, ${CEILING_CLIENTS} clients`, 'completed /s': s.completedPerSecondMedian, 'p50 ms': s.p50MsMedian, 'p99 ms': s.p99MsMedian, errors: s.errors });
@@ -289,24 +295,24 @@ async function main(): Promise<void> {
     printTable(`POST → completed on SSE, supplier latency 0, 1 provider; median of ${ROUNDS} rounds`, rateRows);
 
     // CPU per search per process, next to the floor.
-    // Each setting beside the search's I/O alone at the same load: the same offered rate, or its own ceiling.
-    const settingsWithFloor: [Setting, Setting][] = [
-      ...RATES_PER_SECOND.flatMap((rate): [Setting, Setting][] => {
-        const io = ioRateSettings.get(rate) as Setting;
-        return [
-          [rateSettings.get(rate) as Setting, io],
-          [io, io],
-        ];
-      }),
-      ...[ceilingOn, ceilingAll, ceilingOff, ceilingIo].map((setting): [Setting, Setting] => [setting, ceilingIo]),
+    // The apps' settings, each with the I/O alone at the same offered rate, or at its own ceiling
+    // (how much work shares each system call depends on the load).
+    const appSettings: [Setting, Setting][] = [
+      ...RATES_PER_SECOND.map((rate): [Setting, Setting] => [rateSettings.get(rate) as Setting, ioRateSettings.get(rate) as Setting]),
+      ...[ceilingOn, ceilingAll, ceilingOff].map((setting): [Setting, Setting] => [setting, ceilingIo]),
     ];
-    const settings = settingsWithFloor.map(([setting]) => setting);
+    const settings = [...rateSettings.values(), ...ioRateSettings.values(), ceilingOn, ceilingAll, ceilingOff, ceilingIo];
     const appsMsOf = (ms: Record<string, number>): number => (ms[MAIN] ?? 0) + (ms[PROVIDER] ?? 0);
-    // Each round's main + provider CPU over the I/O alone's in the same round, median of the rounds.
-    const vsIoOnly = (setting: Setting): number => {
-      const floor = (settingsWithFloor.find(([candidate]) => candidate === setting) as [Setting, Setting])[1];
-      return median(setting.cpuMsPerSearch.map((ms, round) => appsMsOf(ms) / appsMsOf(floor.cpuMsPerSearch[round] ?? {})));
-    };
+    // Runs of one round are neighbours in time: the median of per-round ratios is steadier than a ratio of medians.
+    const vsIoOnly = (setting: Setting, floor: Setting): number =>
+      median(
+        setting.cpuMsPerSearch.map((ms, round) => {
+          const floorMs = floor.cpuMsPerSearch[round];
+          if (floorMs === undefined) throw new Error(`${floor.label}: no round ${round + 1}`);
+          return appsMsOf(ms) / appsMsOf(floorMs);
+        }),
+      );
+    const vsIoOnlyByLabel = Object.fromEntries(appSettings.map(([setting, floor]) => [setting.label, vsIoOnly(setting, floor)]));
     const cpuRows = settings.map((setting) => {
       const ms = medianByKey(setting.cpuMsPerSearch);
       const appsMs = appsMsOf(ms);
@@ -318,7 +324,7 @@ async function main(): Promise<void> {
         'supplier ms': ms[SUPPLIER] ?? 0,
         'client ms': ms['bench client'] ?? 0,
         'main + provider in bare requests': (appsMs * 1_000) / bareUs,
-        "main + provider vs the search's I/O alone": vsIoOnly(setting),
+        [`main + provider vs ${IO_ONLY}`]: vsIoOnlyByLabel[setting.label] ?? '',
       };
     });
     printTable(
@@ -331,7 +337,7 @@ async function main(): Promise<void> {
       { tracing: 'on', ...medianByKey(ceilingOn.cpuPercent), 'searches per core-second': searchesPerCoreSecond(ceilingOn) },
       { tracing: 'every trace recorded', ...medianByKey(ceilingAll.cpuPercent), 'searches per core-second': searchesPerCoreSecond(ceilingAll) },
       { tracing: 'off', ...medianByKey(ceilingOff.cpuPercent), 'searches per core-second': searchesPerCoreSecond(ceilingOff) },
-      { tracing: "the search's I/O alone", ...medianByKey(ceilingIo.cpuPercent), 'searches per core-second': searchesPerCoreSecond(ceilingIo) },
+      { tracing: IO_ONLY, ...medianByKey(ceilingIo.cpuPercent), 'searches per core-second': searchesPerCoreSecond(ceilingIo) },
     ]);
 
     // Redis commands per search.
@@ -382,8 +388,7 @@ async function main(): Promise<void> {
     const cpuOn = medianByKey(ceilingOn.cpuMsPerSearch);
     const cpuOff = medianByKey(ceilingOff.cpuMsPerSearch);
     const cpuIo = medianByKey(ceilingIo.cpuMsPerSearch);
-    // The floor column: what the search's I/O alone achieves on the same measure, where it has one.
-    const IO_ONLY = "the search's I/O alone";
+    // Beside each goal, the I/O alone's figure on the same measure, where it has one: how far the design's own floor is from the goal.
     const goals = [
       { goal: 'ceiling, tracing on', target: '≥ 1000 /s', measured: summary(ceilingOn.runs).completedPerSecondMedian, [IO_ONLY]: summary(ceilingIo.runs).completedPerSecondMedian },
       { goal: 'p99 at 500 /s offered', target: '≤ 50 ms', measured: summary(rateSettings.get(500)?.runs ?? []).p99MsMedian, [IO_ONLY]: summary(ioRateSettings.get(500)?.runs ?? []).p99MsMedian },
@@ -417,11 +422,11 @@ async function main(): Promise<void> {
           tracingOn: 'the default: spans made, 1 new trace in 10 recorded, no exporter',
           everyTraceRecorded: 'OTEL_TRACES_SAMPLER=parentbased_always_on on every process',
           tracingOff: 'OTEL_SDK_DISABLED=true on every process',
-          ioOnly: "the search's I/O alone (src/io-only-search.ts): the same Redis commands, HTTP exchanges and supplier call, no validation, telemetry, logs or state machine",
+          ioOnly: `${IO_ONLY} (src/io-only-search.ts): the same Redis commands, HTTP exchanges and supplier call, no validation, telemetry, logs or state machine`,
         },
         scaling: { supplierLatencyMs: SCALING_SUPPLIER_LATENCY_MS, replicas: REPLICAS, suppliersPerReplica: 1, providerConcurrency: PROVIDER_CONCURRENCY, clients: SCALING_CLIENTS, measureSeconds: MEASURE_SECONDS, loop: 'closed' },
         cpuPerSearch: 'CPU seconds of each process (/proc, 10 ms ticks) during a load run divided by the searches completed during it',
-        redisCommands: `INFO commandstats deltas during a load run minus the rates of a ${BACKGROUND_SECONDS} s idle window of the three pipelines, divided by searches completed`,
+        redisCommands: `INFO commandstats deltas during a load run minus the rates of a ${BACKGROUND_SECONDS} s idle window of the four pipelines, divided by searches completed`,
         searchTimeoutMs: SEARCH_TIMEOUT_MS,
         processes: 'mock-supplier, provider-service ×N, main-service: built dist/, LOG_LEVEL=warn, tracing on without exporter (the default) unless stated',
         redis: redis.source,
@@ -434,7 +439,7 @@ async function main(): Promise<void> {
         ceilingTracingOff: { ...settingResult(ceilingOff), searchesPerCoreSecondMedian: searchesPerCoreSecond(ceilingOff) },
         ceilingEveryTraceRecorded: { ...settingResult(ceilingAll), searchesPerCoreSecondMedian: searchesPerCoreSecond(ceilingAll) },
         ceilingIoOnly: { ...settingResult(ceilingIo), searchesPerCoreSecondMedian: searchesPerCoreSecond(ceilingIo) },
-        mainPlusProviderVsIoOnly: Object.fromEntries(settings.map((setting) => [setting.label, vsIoOnly(setting)])),
+        mainPlusProviderVsIoOnly: vsIoOnlyByLabel,
         redisBackgroundCommandsPerSecond: background,
         scaling: REPLICAS.map((replicas) => {
           const s = summary(scalingRuns.get(replicas) ?? []);
