@@ -8,9 +8,8 @@ import { performance } from 'node:perf_hooks';
  * streams, as a browser has per origin: a stream the server has ended leaves its connection free
  * for the next request, as an HTTP/1.1 `EventSource` does (over HTTP/2 they all share one).
  */
-// An idle pooled socket is dropped here after 30 s, before the server's keep-alive timeout (Fastify's
-// 72 s) can close it just as a new request goes out on it ("socket hang up"): bench:search's pipelines
-// take turns, and one idles for about a minute between its runs.
+// An idle pooled socket is dropped after 30 s: bench:search's pipelines take turns, one idles about a
+// minute between its runs, and requests sent on sockets the server was closing failed ("socket hang up").
 const agent = new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1_024, timeout: 30_000 });
 
 const SEARCH_DATE = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
